@@ -1,0 +1,36 @@
+# Portcullis: `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+NPM ?= npm
+
+.PHONY: help install build generate lint test test-unit test-integration
+
+help: ## List the targets with what each does
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+node_modules/.install-stamp: package.json package-lock.json */package.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.install-stamp ## Install the Node 24 toolchain and dependencies (npm ci)
+
+build: install ## Compile every workspace with tsc --build
+	$(NPM) run --silent build
+
+generate: build ## Regenerate the CRD manifests from the zod schemas
+	$(NPM) run --silent generate
+
+lint: install ## eslint (zero warnings) and prettier --check
+	$(NPM) run --silent lint
+
+test: build ## Run every test: unit, PostgreSQL integration, control-plane end-to-end
+	scripts/system-deps.sh
+	$(NPM) test --silent
+
+test-unit: install ## Run only the unit tests (no servers)
+	$(NPM) run --silent test:unit
+
+test-integration: build ## Run only the tests against a real PostgreSQL
+	scripts/system-deps.sh
+	$(NPM) run --silent test:integration

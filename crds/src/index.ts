@@ -1,0 +1,1 @@
+export { durationSchema, parseDuration } from './duration.js';
