@@ -19,7 +19,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   testEnvironment: 'node',
   moduleNameMapper: {
-    '^@portcullis/(crds|sidecar|operator)$': '<rootDir>/$1/src/index.ts',
+    '^@portcullis/(crds|testkit|sidecar|operator)$': '<rootDir>/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
@@ -30,7 +30,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{crds,sidecar,operator}/src/**/*.test.ts'],
+      testMatch: ['<rootDir>/{crds,testkit,sidecar,operator}/src/**/*.test.ts'],
     },
     {
       ...common,
