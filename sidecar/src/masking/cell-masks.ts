@@ -1,0 +1,107 @@
+import type { MaskStrategy } from '@portcullis/crds';
+import type { TypeClass } from './pg-types.js';
+import { hashText, hmacDigest, partialMask, REDACTED } from './strategies.js';
+
+/** Masks one non-null cell as it travels on the wire; null means send SQL NULL. */
+export type CellMask = (cell: Buffer) => Buffer | null;
+
+/** What a column's masking depends on. */
+export interface CellMaskSpec {
+  strategy: MaskStrategy;
+  type: TypeClass;
+  /** Format code of the column in this result: 0 text, 1 binary. */
+  format: 0 | 1;
+  hashKey: Buffer;
+}
+
+// jsonb's binary send format is a version byte (1) followed by the JSON text.
+const JSONB_VERSION = 1;
+const REDACTED_TEXT = Buffer.from(REDACTED);
+const REDACTED_JSON = Buffer.from(JSON.stringify(REDACTED));
+const toNull: CellMask = () => null;
+
+/**
+ * The mask for one column, or undefined when no value of that type and format can carry the
+ * mask, so the column must become NULL (or the statement be refused, as the policy says).
+ *
+ * Decisions by type, text format (format 0):
+ * - strings (text, varchar, bpchar, name, "char", unknown): every strategy yields text;
+ * - json and jsonb: the masked text as a JSON string (`"********"`), so it still parses;
+ * - int2, int4, int8: hash yields an integer of the same width from the HMAC, so joins on
+ *   hashed ids still work; redact and partial cannot be expressed and become NULL;
+ * - numeric: hash yields an int8-range integer; redact and partial become NULL;
+ * - uuid: hash yields a UUID spelled from the HMAC; redact and partial become NULL;
+ * - anything else (dates, times, booleans, arrays, bytea, records, user-defined types): NULL.
+ * Binary format (format 1): only strings (their binary form is the UTF-8 text), json (same) and
+ * jsonb (version byte, then text) are masked; everything else is undefined here.
+ */
+export function buildCellMask(spec: CellMaskSpec): CellMask | undefined {
+  if (spec.strategy === 'null') return toNull;
+  if (spec.type === 'text') return textMask(spec.strategy, spec.hashKey);
+  if (spec.type === 'json') return jsonMask(spec.strategy, spec.hashKey);
+  if (spec.type === 'jsonb') {
+    const mask = jsonMask(spec.strategy, spec.hashKey);
+    return spec.format === 0 ? mask : withJsonbVersion(mask);
+  }
+  if (spec.format === 1 || spec.strategy !== 'hash') return undefined;
+  return hashOfType(spec.type, spec.hashKey);
+}
+
+function textMask(strategy: 'redact' | 'partial' | 'hash', key: Buffer): CellMask {
+  switch (strategy) {
+    case 'redact':
+      return () => REDACTED_TEXT;
+    case 'partial':
+      return (cell) => Buffer.from(partialMask(cell.toString('utf8')));
+    case 'hash':
+      return (cell) => Buffer.from(hashText(key, cell));
+  }
+}
+
+function jsonMask(strategy: 'redact' | 'partial' | 'hash', key: Buffer): CellMask {
+  switch (strategy) {
+    case 'redact':
+      return () => REDACTED_JSON;
+    case 'partial':
+      // Only a JSON string has "last four" to keep; objects and arrays are redacted whole.
+      return (cell) => {
+        const text = cell.toString('utf8');
+        if (!text.startsWith('"')) return REDACTED_JSON;
+        return Buffer.from(JSON.stringify(partialMask(JSON.parse(text) as string)));
+      };
+    case 'hash':
+      return (cell) => Buffer.from(JSON.stringify(hashText(key, cell)));
+  }
+}
+
+function withJsonbVersion(mask: CellMask): CellMask {
+  return (cell) => {
+    const masked = mask(cell.subarray(1));
+    if (masked === null) return null;
+    const out = Buffer.allocUnsafe(masked.length + 1);
+    out[0] = JSONB_VERSION;
+    masked.copy(out, 1);
+    return out;
+  };
+}
+
+function hashOfType(type: TypeClass, key: Buffer): CellMask | undefined {
+  switch (type) {
+    case 'int2':
+      return (cell) => Buffer.from(String(hmacDigest(key, cell).readInt16BE(0)));
+    case 'int4':
+      return (cell) => Buffer.from(String(hmacDigest(key, cell).readInt32BE(0)));
+    case 'int8':
+    case 'numeric':
+      return (cell) => Buffer.from(String(hmacDigest(key, cell).readBigInt64BE(0)));
+    case 'uuid':
+      return (cell) => Buffer.from(uuidFrom(hmacDigest(key, cell)));
+    default:
+      return undefined;
+  }
+}
+
+function uuidFrom(digest: Buffer): string {
+  const hex = digest.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

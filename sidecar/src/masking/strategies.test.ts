@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { hashText, partialMask, REDACTED } from './strategies.js';
+
+const key = Buffer.from('0123456789abcdef0123456789abcdef');
+
+describe('partialMask', () => {
+  it.each([
+    ['4111111111111234', '************1234'],
+    ['4111 1111 1111 1234', '************1234'],
+    ['378282246310005', '************0005'],
+    ['123-45-6789', '************6789'],
+    ['alice@example.com', '***@example.com'],
+    ['a.b+c@mail.example.co.uk', '***@mail.example.co.uk'],
+  ])('masks %j as %j', (value, expected) => {
+    expect(partialMask(value)).toBe(expected);
+  });
+
+  it('never reveals the length of a long value', () => {
+    expect(partialMask('4'.repeat(13) + '1234')).toHaveLength(partialMask('41111234').length);
+  });
+
+  it.each([['1234'], ['secret7'], ['ab-cd-ef'], [''], ['@example.com'], ['a@b@c.com']])(
+    'redacts %j whole, being too short or not an email',
+    (value) => {
+      const masked = partialMask(value);
+      expect(masked === REDACTED || masked.startsWith('************')).toBe(true);
+      expect(masked).not.toContain('@');
+      if (value.replace(/[^A-Za-z0-9]/g, '').length < 8) expect(masked).toBe(REDACTED);
+    },
+  );
+});
+
+describe('hashText', () => {
+  it('is deterministic for one key and differs across keys and values', () => {
+    const a = hashText(key, 'alice@example.com');
+    expect(a).toMatch(/^h:[0-9a-f]{24}$/);
+    expect(hashText(key, Buffer.from('alice@example.com'))).toBe(a);
+    expect(hashText(key, 'bob@example.com')).not.toBe(a);
+    expect(hashText(Buffer.from('another key'), 'alice@example.com')).not.toBe(a);
+  });
+});
