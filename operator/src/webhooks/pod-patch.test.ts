@@ -1,0 +1,295 @@
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { AccessPolicy, DataSource } from '@portcullis/crds';
+import { INJECTED_ANNOTATION, SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
+import { applyJsonPatch } from './json-patch.js';
+import { buildPodPatch, type InjectionRecord, type PodPatchConfig } from './pod-patch.js';
+import { gateTokenProblem } from './pod-tokens.js';
+import { dataSource, patchConfig, pod, policy } from './test-fixtures.js';
+
+interface Case {
+  name: string;
+  pod: V1Pod;
+  policies?: AccessPolicy[];
+  dataSources?: DataSource[];
+  config?: Partial<PodPatchConfig>;
+  namespace?: string;
+}
+
+function run(c: Case) {
+  const result = buildPodPatch({
+    pod: c.pod,
+    namespace: c.namespace ?? 'shop',
+    policies: c.policies ?? [policy('orders-rw', 'orders')],
+    dataSources: c.dataSources ?? [dataSource('orders')],
+    config: patchConfig(c.config),
+  });
+  return result;
+}
+
+function injected(c: Case): { after: V1Pod; record: InjectionRecord } {
+  const result = run(c);
+  if (!('record' in result)) throw new Error(`expected a patch, got ${JSON.stringify(result)}`);
+  const after = applyJsonPatch(c.pod, result.patch);
+  const record = JSON.parse(after.metadata!.annotations![INJECTED_ANNOTATION]!) as InjectionRecord;
+  expect(record).toEqual(result.record);
+  return { after, record };
+}
+
+const envOf = (c: V1Container | undefined) =>
+  Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+
+describe('buildPodPatch: injecting', () => {
+  it('adds the gate as a native sidecar with a startup probe, first among init containers', () => {
+    const { after, record } = injected({
+      name: 'labelled',
+      pod: pod({ initContainers: [{ name: 'migrate', image: 'shop/migrate:1' }] }),
+    });
+    const init = after.spec!.initContainers!;
+    expect(init.map((c) => c.name)).toEqual([SIDECAR_CONTAINER, 'migrate']);
+
+    const gate = init[0]!;
+    expect(gate.restartPolicy).toBe('Always');
+    expect(gate.startupProbe?.httpGet).toEqual({ path: '/readyz', port: 9464 });
+    expect(gate.args).toEqual([
+      '--operator-url',
+      'https://portcullis.portcullis-system.svc:443',
+      '--token-file',
+      '/var/run/secrets/portcullis/token',
+      '--metrics-port',
+      '9464',
+      '--log-level',
+      'info',
+    ]);
+    expect(gate.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(gate.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { memory: '256Mi' },
+    });
+    expect(record.mode).toBe('native-sidecar');
+    expect(record.ports).toEqual({ orders: 5432 });
+    expect(record.policies).toEqual(['orders-rw']);
+  });
+
+  it('gives app containers and later init containers the PG env, never a password', () => {
+    const { after, record } = injected({
+      name: 'env',
+      pod: pod({ initContainers: [{ name: 'migrate', image: 'shop/migrate:1' }] }),
+    });
+    const expected = {
+      PGHOST: '127.0.0.1',
+      PGPORT: '5432',
+      PGDATABASE: 'orders',
+      DATABASE_URL: 'postgresql://127.0.0.1:5432/orders?sslmode=disable',
+    };
+    expect(envOf(after.spec!.containers[0])).toEqual(expected);
+    expect(envOf(after.spec!.initContainers![1])).toEqual(expected);
+    expect(JSON.stringify(after)).not.toMatch(/PGPASSWORD/);
+    expect(record.env).toEqual({
+      app: ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_URL'],
+      migrate: ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_URL'],
+    });
+  });
+
+  it('mounts the projected token in the gate only', () => {
+    const { after } = injected({ name: 'token', pod: pod() });
+    const volume = after.spec!.volumes!.find((v) => v.name === TOKEN_VOLUME)!;
+    expect(volume.projected!.sources![0]!.serviceAccountToken).toEqual({
+      audience: 'portcullis.dev',
+      expirationSeconds: 3600,
+      path: 'token',
+    });
+    expect(after.spec!.containers[0]!.volumeMounts).toBeUndefined();
+    expect(gateTokenProblem(after)).toBeUndefined();
+  });
+
+  it('keeps env vars the app already sets and adds the others to its list', () => {
+    const app: V1Container = {
+      name: 'app',
+      image: 'shop/orders:1',
+      env: [
+        { name: 'PGHOST', value: 'db.example' },
+        { name: 'LOG', value: 'debug' },
+      ],
+    };
+    const { after, record } = injected({
+      name: 'app sets PGHOST',
+      pod: pod({ containers: [app] }),
+    });
+    expect(envOf(after.spec!.containers[0])).toEqual({
+      PGHOST: 'db.example',
+      LOG: 'debug',
+      PGPORT: '5432',
+      PGDATABASE: 'orders',
+      DATABASE_URL: 'postgresql://127.0.0.1:5432/orders?sslmode=disable',
+    });
+    expect(record.env.app).toEqual(['PGPORT', 'PGDATABASE', 'DATABASE_URL']);
+  });
+
+  it('gives each DataSource a port: localPort kept, the others from 5432 up by name', () => {
+    const { after, record } = injected({
+      name: 'multiple DataSources',
+      pod: pod(),
+      policies: [
+        policy('a', 'reports', { app: 'orders' }),
+        policy('b', 'orders', { app: 'orders' }),
+        policy('c', 'billing', { app: 'orders' }),
+      ],
+      dataSources: [
+        dataSource('orders', { localPort: 5432 }),
+        dataSource('billing'),
+        dataSource('reports', { database: 'reporting db' }),
+      ],
+    });
+    expect(record.ports).toEqual({ billing: 5433, orders: 5432, reports: 5434 });
+    expect(envOf(after.spec!.containers[0])).toMatchObject({
+      PGPORT: '5432',
+      PGDATABASE: 'orders',
+    });
+    expect(record.policies).toEqual(['a', 'b', 'c']);
+  });
+
+  it('places the gate first among containers with a postStart wait without native sidecars', () => {
+    const { after, record } = injected({
+      name: 'no native sidecars',
+      pod: pod({ initContainers: [{ name: 'migrate', image: 'shop/migrate:1' }] }),
+      config: { nativeSidecars: false },
+    });
+    expect(after.spec!.containers.map((c) => c.name)).toEqual([SIDECAR_CONTAINER, 'app']);
+    const gate = after.spec!.containers[0]!;
+    expect(gate.restartPolicy).toBeUndefined();
+    expect(gate.lifecycle?.postStart?.exec?.command?.[0]).toBe('node');
+    expect(after.spec!.initContainers!.map((c) => c.name)).toEqual(['migrate']);
+    expect(envOf(after.spec!.initContainers![0])).toEqual({});
+    expect(envOf(after.spec!.containers[1])).toMatchObject({ PGPORT: '5432' });
+    expect(record.mode).toBe('first-container');
+  });
+
+  it('applies resource and log-level overrides from pod annotations', () => {
+    const annotations = {
+      'portcullis.dev/sidecar-cpu': '200m',
+      'portcullis.dev/sidecar-memory-limit': '1Gi',
+      'portcullis.dev/sidecar-log-level': 'debug',
+    };
+    const { after } = injected({ name: 'overrides', pod: pod({}, { annotations }) });
+    const gate = after.spec!.initContainers![0]!;
+    expect(gate.resources).toEqual({
+      requests: { cpu: '200m', memory: '64Mi' },
+      limits: { memory: '1Gi' },
+    });
+    expect(gate.args!.slice(-2)).toEqual(['--log-level', 'debug']);
+    expect(after.metadata!.annotations!['portcullis.dev/sidecar-cpu']).toBe('200m');
+  });
+
+  it('escapes the annotation key when the pod already has annotations', () => {
+    const result = run({ name: 'annotated', pod: pod({}, { annotations: { team: 'a' } }) });
+    if (!('record' in result)) throw new Error('expected a patch');
+    expect(result.patch.at(-1)).toMatchObject({
+      op: 'add',
+      path: '/metadata/annotations/portcullis.dev~1injected',
+    });
+  });
+
+  it('passes the configured command and image pull policy', () => {
+    const { after } = injected({
+      name: 'command',
+      pod: pod(),
+      config: { command: ['node', '/opt/sidecar/bin.js'], imagePullPolicy: 'Never' },
+    });
+    const gate = after.spec!.initContainers![0]!;
+    expect(gate.command).toEqual(['node', '/opt/sidecar/bin.js']);
+    expect(gate.imagePullPolicy).toBe('Never');
+  });
+});
+
+describe('buildPodPatch: idempotence', () => {
+  it('gives an empty patch for a pod that is already injected', () => {
+    const first = run({ name: 'first', pod: pod() });
+    if (!('record' in first)) throw new Error('expected a patch');
+    const after = applyJsonPatch(pod(), first.patch);
+    expect(run({ name: 'again', pod: after })).toEqual({ patch: [], skipped: 'already injected' });
+  });
+
+  it.each(['kube-system', 'portcullis-system'])('never injects in %s', (namespace) => {
+    expect(run({ name: 'excluded', pod: pod(), namespace })).toEqual({
+      patch: [],
+      skipped: `namespace ${namespace} is never injected`,
+    });
+  });
+});
+
+describe('buildPodPatch: refusals', () => {
+  it.each<[string, Case, RegExp]>([
+    ['hostNetwork', { name: '', pod: pod({ hostNetwork: true }) }, /hostNetwork: .*loopback/],
+    [
+      'shareProcessNamespace',
+      { name: '', pod: pod({ shareProcessNamespace: true }) },
+      /shareProcessNamespace: another container could read the gate's memory/,
+    ],
+    ['hostPID', { name: '', pod: pod({ hostPID: true }) }, /hostPID/],
+    ['no policy', { name: '', pod: pod(), policies: [] }, /no AccessPolicy in namespace shop/],
+    [
+      'missing DataSource',
+      { name: '', pod: pod(), dataSources: [] },
+      /AccessPolicy orders-rw refers to DataSource orders, which does not exist/,
+    ],
+    [
+      'two DataSources on one localPort',
+      {
+        name: '',
+        pod: pod(),
+        policies: [policy('a', 'x'), policy('b', 'y')],
+        dataSources: [dataSource('x', { localPort: 6000 }), dataSource('y', { localPort: 6000 })],
+      },
+      /both ask for local port 6000/,
+    ],
+    [
+      'app already uses the gate port',
+      {
+        name: '',
+        pod: pod({ containers: [{ name: 'app', ports: [{ containerPort: 5432 }] }] }),
+      },
+      /container app declares port 5432/,
+    ],
+    [
+      'app asks for a gate token itself',
+      {
+        name: '',
+        pod: pod({
+          volumes: [
+            {
+              name: 'steal',
+              projected: {
+                sources: [{ serviceAccountToken: { audience: 'portcullis.dev', path: 't' } }],
+              },
+            },
+          ],
+        }),
+      },
+      /requests a service-account token for audience portcullis.dev itself/,
+    ],
+    [
+      'container name clash',
+      { name: '', pod: pod({ containers: [{ name: SIDECAR_CONTAINER }] }) },
+      /already has a container named portcullis-gate/,
+    ],
+    [
+      'bad override',
+      { name: '', pod: pod({}, { annotations: { 'portcullis.dev/sidecar-cpu': 'lots' } }) },
+      /sidecar-cpu="lots": must be a quantity/,
+    ],
+    [
+      'unknown override',
+      { name: '', pod: pod({}, { annotations: { 'portcullis.dev/sidecar-gpu': '1' } }) },
+      /unknown annotation portcullis.dev\/sidecar-gpu/,
+    ],
+  ])('refuses: %s', (_name, c, reason) => {
+    const result = run(c);
+    expect('refuse' in result && result.refuse).toMatch(reason);
+  });
+});

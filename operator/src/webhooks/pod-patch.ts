@@ -1,0 +1,365 @@
+import type { V1Container, V1EnvVar, V1Pod, V1Volume } from '@kubernetes/client-node';
+import type { AccessPolicy, DataSource } from '@portcullis/crds';
+import {
+  INJECTED_ANNOTATION,
+  OPERATOR_CA_ENV,
+  SCRATCH_VOLUME,
+  SIDECAR_CONTAINER,
+  TOKEN_AUDIENCE,
+  TOKEN_DIR,
+  TOKEN_FILE,
+  TOKEN_VOLUME,
+} from './injection-names.js';
+import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
+import { assignLocalPorts } from './local-ports.js';
+import { sidecarSettingsFor, type SidecarSettings } from './sidecar-settings.js';
+import { podRequestsGateToken } from './pod-tokens.js';
+
+/** How the operator injects its sidecar; from flags and Helm values. */
+export interface PodPatchConfig {
+  /** Image of the gate. */
+  image: string;
+  /** Replaces the image's entrypoint (the e2e suite runs the sidecar as a process). */
+  command?: string[];
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** URL the sidecar fetches its policy bundle from, e.g. https://portcullis.ns.svc:443. */
+  operatorUrl: string;
+  /** PEM CA that signed the operator's serving certificate, handed to the sidecar in env. */
+  operatorCaPem?: string;
+  /** Native sidecar (init container, restartPolicy Always) when the API server has them. */
+  nativeSidecars: boolean;
+  /** Port of the sidecar's /healthz, /readyz and /metrics; the probes call it on the pod IP. */
+  healthPort: number;
+  /** Lifetime of the projected token; kubelet refreshes it at 80% of this. */
+  tokenExpirationSeconds: number;
+  /** UID and GID the sidecar runs as. */
+  runAsUser: number;
+  /** Defaults that pod annotations may override. */
+  sidecar: SidecarSettings;
+  /** Namespaces never injected: kube-system and the operator's own, at least. */
+  excludedNamespaces: string[];
+  /** Fallback mode only: command run as postStart, returning once the gate is ready. */
+  postStartWaitCommand?: string[];
+}
+
+/** What the injection added, stored as JSON in the `portcullis.dev/injected` annotation. */
+export interface InjectionRecord {
+  version: 1;
+  mode: 'native-sidecar' | 'first-container';
+  container: string;
+  image: string;
+  volumes: string[];
+  /** Env var names added, by container name. */
+  env: Record<string, string[]>;
+  /** Loopback port of each DataSource. */
+  ports: Record<string, number>;
+  policies: string[];
+}
+
+export interface PodPatchInput {
+  pod: V1Pod;
+  /** The namespace of the admission request; a new pod's metadata may not carry it yet. */
+  namespace: string;
+  /** The valid, ready AccessPolicies whose workloadSelector selects the pod. */
+  policies: readonly AccessPolicy[];
+  /** The DataSources those policies refer to. */
+  dataSources: readonly DataSource[];
+  config: PodPatchConfig;
+}
+
+export type PodPatchResult =
+  | { patch: JsonPatchOp[]; record: InjectionRecord }
+  /** Nothing to do: already injected, or a namespace that is never injected. */
+  | { patch: []; skipped: string }
+  /** The pod must not be admitted; the reason is shown to whoever created it. */
+  | { refuse: string };
+
+/**
+ * The JSON patch that injects the gate into one pod, or why it must not be. Pure: the same
+ * pod, policies, DataSources and configuration always give the same answer.
+ */
+export function buildPodPatch(input: PodPatchInput): PodPatchResult {
+  const { pod, namespace, config } = input;
+  const spec = pod.spec;
+  if (config.excludedNamespaces.includes(namespace)) {
+    return { patch: [], skipped: `namespace ${namespace} is never injected` };
+  }
+  if (pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined) {
+    return { patch: [], skipped: 'already injected' };
+  }
+  if (spec === undefined) return { refuse: 'the pod has no spec' };
+
+  const unsafe = unsafePodReason(pod);
+  if (unsafe !== undefined) return { refuse: unsafe };
+  if (input.policies.length === 0) {
+    return {
+      refuse:
+        `the pod asks for the Portcullis gate, but no AccessPolicy in namespace ${namespace} ` +
+        'selects its labels',
+    };
+  }
+
+  const dataSources = referencedDataSources(input);
+  if ('problem' in dataSources) return { refuse: dataSources.problem };
+  const assigned = assignLocalPorts(dataSources.list);
+  if ('problem' in assigned) return { refuse: assigned.problem };
+  const clash = portClash(pod, assigned.ports);
+  if (clash !== undefined) return { refuse: clash };
+  const settings = sidecarSettingsFor(config.sidecar, pod.metadata?.annotations);
+  if ('problem' in settings) return { refuse: settings.problem };
+
+  // Env ops come first: they address containers by index, and inserting the gate shifts them.
+  const primary = primaryDataSource(dataSources.list, assigned.ports);
+  const env: Record<string, string[]> = {};
+  const patch: JsonPatchOp[] = [];
+  const appEnv = appEnvVars(primary.database, primary.port);
+  const targets: ['initContainers' | 'containers', V1Container[] | undefined][] = [
+    ['containers', spec.containers],
+  ];
+  // Init containers start after a native sidecar, so they can reach the gate; in the
+  // fallback the gate is a regular container and starts after every init container.
+  if (config.nativeSidecars) targets.unshift(['initContainers', spec.initContainers]);
+  for (const [field, containers] of targets) {
+    for (const [i, container] of (containers ?? []).entries()) {
+      const added = addEnvOps(patch, `/spec/${field}/${i}`, container, appEnv);
+      if (added.length > 0) env[container.name] = added;
+    }
+  }
+
+  const gate = gateContainer(config, settings.settings);
+  if (config.nativeSidecars) {
+    patch.push(insertFirst('/spec/initContainers', spec.initContainers, gate));
+  } else {
+    patch.push(insertFirst('/spec/containers', spec.containers, gate));
+  }
+  const volumes = gateVolumes(config);
+  if (spec.volumes === undefined) {
+    patch.push({ op: 'add', path: '/spec/volumes', value: volumes });
+  } else {
+    for (const volume of volumes) patch.push({ op: 'add', path: '/spec/volumes/-', value: volume });
+  }
+
+  const record: InjectionRecord = {
+    version: 1,
+    mode: config.nativeSidecars ? 'native-sidecar' : 'first-container',
+    container: SIDECAR_CONTAINER,
+    image: config.image,
+    volumes: volumes.map((v) => v.name),
+    env,
+    ports: Object.fromEntries([...assigned.ports].sort(([a], [b]) => a.localeCompare(b))),
+    policies: input.policies.map((p) => p.metadata.name).sort(),
+  };
+  patch.push(annotationOp(pod, INJECTED_ANNOTATION, JSON.stringify(record)));
+  return { patch, record };
+}
+
+/** Why the gate cannot protect its memory or its loopback port in this pod, if it cannot. */
+function unsafePodReason(pod: V1Pod): string | undefined {
+  const spec = pod.spec!;
+  if (spec.hostNetwork === true) {
+    return (
+      "the pod uses hostNetwork: the gate listens on loopback, which would be the node's " +
+      'loopback, reachable by every process on the node'
+    );
+  }
+  if (spec.shareProcessNamespace === true) {
+    return (
+      "the pod sets shareProcessNamespace: another container could read the gate's memory, " +
+      'which holds the database minter credential'
+    );
+  }
+  if (spec.hostPID === true) {
+    return (
+      'the pod uses hostPID: processes on the node could inspect the gate, which holds the ' +
+      'database minter credential'
+    );
+  }
+  const containers = [...(spec.initContainers ?? []), ...spec.containers];
+  if (containers.some((c) => c.name === SIDECAR_CONTAINER)) {
+    return `the pod already has a container named ${SIDECAR_CONTAINER}`;
+  }
+  const ours = [TOKEN_VOLUME, SCRATCH_VOLUME];
+  const taken = (spec.volumes ?? []).find((v) => ours.includes(v.name));
+  if (taken !== undefined) return `the pod already has a volume named ${taken.name}`;
+  if (podRequestsGateToken(pod)) {
+    return (
+      `the pod requests a service-account token for audience ${TOKEN_AUDIENCE} itself; only ` +
+      'the injected gate may hold one, since it fetches the database minter credential'
+    );
+  }
+  return undefined;
+}
+
+function referencedDataSources(input: PodPatchInput): { list: DataSource[] } | { problem: string } {
+  const byName = new Map(input.dataSources.map((ds) => [ds.metadata.name, ds]));
+  const list = new Map<string, DataSource>();
+  for (const policy of input.policies) {
+    const name = policy.spec.dataSourceRef.name;
+    const ds = byName.get(name);
+    if (ds === undefined) {
+      return {
+        problem: `AccessPolicy ${policy.metadata.name} refers to DataSource ${name}, which does not exist`,
+      };
+    }
+    list.set(name, ds);
+  }
+  return { list: [...list.values()] };
+}
+
+function portClash(pod: V1Pod, ports: Map<string, number>): string | undefined {
+  const containers = [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers];
+  for (const container of containers) {
+    for (const declared of container.ports ?? []) {
+      const ds = [...ports].find(([, port]) => port === declared.containerPort)?.[0];
+      if (ds === undefined) continue;
+      return (
+        `container ${container.name} declares port ${declared.containerPort}, which the gate ` +
+        `needs for DataSource ${ds}; set spec.localPort on the DataSource to another port`
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The DataSource the plain PG* env vars point at: the one on the lowest port. */
+function primaryDataSource(list: DataSource[], ports: Map<string, number>) {
+  const [first] = list
+    .map((ds) => ({ database: ds.spec.database, port: ports.get(ds.metadata.name)! }))
+    .sort((a, b) => a.port - b.port);
+  return first!;
+}
+
+function appEnvVars(database: string, port: number): V1EnvVar[] {
+  // Never a password: the gate decides who the caller is, the app holds no credential.
+  const url = `postgresql://127.0.0.1:${port}/${encodeURIComponent(database)}?sslmode=disable`;
+  return [
+    { name: 'PGHOST', value: '127.0.0.1' },
+    { name: 'PGPORT', value: String(port) },
+    { name: 'PGDATABASE', value: database },
+    { name: 'DATABASE_URL', value: url },
+  ];
+}
+
+// NOTE: a variable the container gets through envFrom (a ConfigMap or Secret) is not seen
+// here, and the value added to env takes precedence over it.
+function addEnvOps(
+  patch: JsonPatchOp[],
+  containerPath: string,
+  container: V1Container,
+  vars: V1EnvVar[],
+): string[] {
+  const existing = new Set((container.env ?? []).map((e) => e.name));
+  const missing = vars.filter((v) => !existing.has(v.name));
+  if (missing.length === 0) return [];
+
+  if (container.env === undefined) {
+    patch.push({ op: 'add', path: `${containerPath}/env`, value: missing });
+  } else {
+    for (const v of missing) patch.push({ op: 'add', path: `${containerPath}/env/-`, value: v });
+  }
+  return missing.map((v) => v.name);
+}
+
+function insertFirst(path: string, list: unknown[] | undefined, value: unknown): JsonPatchOp {
+  if (list === undefined) return { op: 'add', path, value: [value] };
+  return { op: 'add', path: `${path}/0`, value };
+}
+
+function annotationOp(pod: V1Pod, key: string, value: string): JsonPatchOp {
+  if (pod.metadata?.annotations === undefined) {
+    return { op: 'add', path: '/metadata/annotations', value: { [key]: value } };
+  }
+  return { op: 'add', path: `/metadata/annotations/${escapePointerToken(key)}`, value };
+}
+
+function gateContainer(config: PodPatchConfig, settings: SidecarSettings): V1Container {
+  const health = (path: string) => ({ httpGet: { path, port: config.healthPort } });
+  const env: V1EnvVar[] = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  if (config.operatorCaPem !== undefined) {
+    env.push({ name: OPERATOR_CA_ENV, value: config.operatorCaPem });
+  }
+
+  const container: V1Container = {
+    name: SIDECAR_CONTAINER,
+    image: config.image,
+    ...(config.imagePullPolicy === undefined ? {} : { imagePullPolicy: config.imagePullPolicy }),
+    ...(config.command === undefined ? {} : { command: config.command }),
+    args: [
+      '--operator-url',
+      config.operatorUrl,
+      '--token-file',
+      TOKEN_FILE,
+      '--metrics-port',
+      String(config.healthPort),
+      '--log-level',
+      settings.logLevel,
+    ],
+    env,
+    ports: [{ name: 'gate-metrics', containerPort: config.healthPort, protocol: 'TCP' }],
+    // The gate is ready once its first policy bundle loaded and its ports listen; kubelet
+    // starts the app only after the startup probe of a native sidecar succeeded.
+    startupProbe: { ...health('/readyz'), periodSeconds: 1, failureThreshold: 120 },
+    readinessProbe: { ...health('/readyz'), periodSeconds: 5 },
+    livenessProbe: { ...health('/healthz'), periodSeconds: 10, failureThreshold: 3 },
+    resources: structuredClone(settings.resources),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: config.runAsUser,
+      runAsGroup: config.runAsUser,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    volumeMounts: [
+      { name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true },
+      { name: SCRATCH_VOLUME, mountPath: '/tmp' },
+    ],
+  };
+
+  if (config.nativeSidecars) {
+    container.restartPolicy = 'Always';
+  } else {
+    // kubelet starts containers in order and waits for each postStart hook, so the app
+    // containers after the gate start once it is ready.
+    container.lifecycle = {
+      postStart: { exec: { command: config.postStartWaitCommand ?? waitCommand(config) } },
+    };
+  }
+  return container;
+}
+
+function waitCommand(config: PodPatchConfig): string[] {
+  // The gate's image is a Node image, so node is there to poll /readyz for up to 2 minutes.
+  const script =
+    'const port = process.argv[1]; const deadline = Date.now() + 120000;' +
+    'const retry = () => Date.now() > deadline ? process.exit(1) : setTimeout(poll, 250);' +
+    'function poll() { require("http").get(`http://127.0.0.1:${port}/readyz`, (r) => {' +
+    ' r.resume(); r.statusCode === 200 ? process.exit(0) : retry(); }).on("error", retry); }' +
+    'poll();';
+  return ['node', '-e', script, String(config.healthPort)];
+}
+
+function gateVolumes(config: PodPatchConfig): V1Volume[] {
+  return [
+    {
+      name: TOKEN_VOLUME,
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: TOKEN_AUDIENCE,
+              expirationSeconds: config.tokenExpirationSeconds,
+              path: 'token',
+            },
+          },
+        ],
+      },
+    },
+    { name: SCRATCH_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+  ];
+}
