@@ -1,15 +1,22 @@
 import { z } from 'zod';
+import { withRules } from './validation-rule.js';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
-// One or more <number><unit> pairs, largest unit first by convention ("1h30m", "45s", "500ms").
-const DURATION_RE = /^(?:\d+(?:ms|s|m|h|d))+$/;
-const PART_RE = /(\d+)(ms|s|m|h|d)/g;
+// One or more <integer><unit> pairs ("1h30m", "45s", "500ms"): a subset of what Go's
+// time.ParseDuration and CEL's duration() accept, so the API server reads every duration the
+// same way. Go has no day unit, hence none here.
+const DURATION_PATTERN = '^([0-9]{1,9}(ms|s|m|h))+$';
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+const PART_RE = /([0-9]+)(ms|s|m|h)/g;
+
+/** The longest duration a manifest may name: Go durations overflow at about 290 years. */
+export const MAX_DURATION = '8760h';
 
 /** Parses a Kubernetes-style duration such as `5m` or `1h30m` into milliseconds. */
 export function parseDuration(text: string): number {
   if (!DURATION_RE.test(text)) {
-    throw new RangeError(`invalid duration "${text}": use a number and a unit (ms, s, m, h, d)`);
+    throw new RangeError(`invalid duration "${text}": use a number and a unit (ms, s, m, h)`);
   }
 
   let total = 0;
@@ -20,7 +27,19 @@ export function parseDuration(text: string): number {
 }
 
 /** A duration string in a manifest; validated here, parsed by `parseDuration` where used. */
-export const durationSchema = z
-  .string()
-  .regex(DURATION_RE, 'must be a duration such as 30s, 5m, 1h or 1h30m')
-  .refine((text) => parseDuration(text) > 0, 'must be longer than zero');
+export const durationSchema = withRules(
+  z
+    .string()
+    .max(40)
+    .regex(DURATION_RE, 'must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h)'),
+  {
+    rule: "duration(self) > duration('0s')",
+    message: 'must be longer than zero',
+    holds: (self) => parseDuration(self) > 0,
+  },
+  {
+    rule: `duration(self) <= duration('${MAX_DURATION}')`,
+    message: `must be at most ${MAX_DURATION}`,
+    holds: (self) => parseDuration(self) <= parseDuration(MAX_DURATION),
+  },
+);

@@ -4,3 +4,7 @@ export * from './statement-class.js';
 export * from './data-source.js';
 export * from './access-policy.js';
 export * from './access-request.js';
+export * from './secret.js';
+export * from './validation-rule.js';
+export * from './resource.js';
+export * from './manifests.js';

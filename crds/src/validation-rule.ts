@@ -1,0 +1,113 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { z } from 'zod';
+
+/** The schema extension the API server reads CEL rules from. */
+export const CEL_RULES_KEY = 'x-kubernetes-validations';
+
+/**
+ * One entry of `x-kubernetes-validations` as the CRD carries it. `self` is the value the rule
+ * sits on; a rule that names `oldSelf` runs only on updates. See
+ * https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules
+ */
+export interface CelValidation {
+  rule: string;
+  message: string;
+  /** Where the API server reports a failure, relative to `self`: `.ttl`, never an index. */
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired';
+}
+
+/** A rule written once: the CEL the API server runs, and the same check for the parser. */
+export interface Rule<T> extends CelValidation {
+  /** True when the value passes; it sees the parsed value with defaults applied. */
+  holds: (self: T) => boolean;
+}
+
+/** A rule on an update: the CEL names `oldSelf`, `holds` sees the old value as well. */
+export interface TransitionRule<T> extends CelValidation {
+  holds: (self: T, oldSelf: T) => boolean;
+}
+
+/** One failed rule, with the path (relative to the value the rule sits on) it is reported at. */
+export interface RuleFailure {
+  path: string[];
+  message: string;
+}
+
+/**
+ * Attaches rules to a schema: zod checks them on parse, and the generator copies their CEL into
+ * the CRD. The check is skipped when the value is not even of the schema's type (that problem
+ * is already reported), so a parse still reports every other problem below it.
+ */
+export function withRules<S extends z.ZodType>(schema: S, ...rules: Rule<z.output<S>>[]): S {
+  let checked = schema;
+  for (const rule of rules) {
+    checked = checked.refine((value) => holdsOrUndecided(rule, value), {
+      message: rule.message,
+      path: fieldPathSegments(rule.fieldPath),
+      when: (payload) => !payload.issues.some((i) => isOwnTypeError(i)),
+    });
+  }
+  return attachCel(checked, schema, rules);
+}
+
+/** Attaches update rules: only the API server runs them, and `transitionFailures` for callers. */
+export function withTransitionRules<S extends z.ZodType>(
+  schema: S,
+  ...rules: TransitionRule<z.output<S>>[]
+): S {
+  return attachCel(schema.meta({ ...schema.meta() }), schema, rules);
+}
+
+/** The update rules that fail when a value changes from `oldSelf` to `self`. */
+export function transitionFailures<T>(
+  rules: readonly TransitionRule<T>[],
+  self: T,
+  oldSelf: T,
+): RuleFailure[] {
+  return rules
+    .filter((rule) => !rule.holds(self, oldSelf))
+    .map((rule) => ({ path: fieldPathSegments(rule.fieldPath), message: rule.message }));
+}
+
+/** CEL `==` on two values as they come from JSON: deep, and blind to key order. */
+export function celEquals(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(a, b);
+}
+
+// A rule that throws on a value other checks have already refused (a duration that does not
+// parse, say) has nothing to add; the refusal stands on its own.
+function holdsOrUndecided<T>(rule: Rule<T>, value: T): boolean {
+  try {
+    return rule.holds(value);
+  } catch {
+    return true;
+  }
+}
+
+function isOwnTypeError(issue: { code?: string; path?: PropertyKey[] }): boolean {
+  return issue.code === 'invalid_type' && (issue.path ?? []).length === 0;
+}
+
+function attachCel<S extends z.ZodType>(
+  target: S,
+  original: S,
+  rules: readonly CelValidation[],
+): S {
+  const previous = (original.meta()?.[CEL_RULES_KEY] as CelValidation[] | undefined) ?? [];
+  const added = rules.map(({ rule, message, fieldPath, reason }) => ({
+    rule,
+    message,
+    ...(fieldPath === undefined ? {} : { fieldPath }),
+    ...(reason === undefined ? {} : { reason }),
+  }));
+  return target.meta({ ...target.meta(), [CEL_RULES_KEY]: [...previous, ...added] });
+}
+
+function fieldPathSegments(fieldPath: string | undefined): string[] {
+  if (fieldPath === undefined) return [];
+  if (!/^(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(fieldPath)) {
+    throw new Error(`fieldPath ${fieldPath} must be a chain of .field names`);
+  }
+  return fieldPath.slice(1).split('.');
+}
