@@ -1,0 +1,132 @@
+import type {
+  ColumnLineage,
+  OutputItem,
+  RelationLookup,
+  StatementLineage,
+} from './lineage-types.js';
+import { modifyLineage } from './modify-lineage.js';
+import { fieldsOf, listOf, names, nodeOf, stringOf, type Fields } from './parse-tree.js';
+import { entryColumn } from './range-entry.js';
+import { relationNames } from './relation-names.js';
+import { expandEntry, Scope } from './scope.js';
+import { rangeVarEntry, selectLineage } from './select-lineage.js';
+
+/** Named statements a session has seen, for the statements that refer to them later. */
+export interface NamedLineages {
+  /** DECLARE name CURSOR FOR query: what FETCH name returns. */
+  cursors: ReadonlyMap<string, StatementLineage>;
+  /** PREPARE name AS query: what EXECUTE name returns. */
+  prepared: ReadonlyMap<string, StatementLineage>;
+}
+
+/** The lineage of a statement, plus what it defines for later statements of the session. */
+export interface AnalysedStatement extends StatementLineage {
+  /** DECLARE ... CURSOR and PREPARE define a name later FETCH or EXECUTE use. */
+  defines?: { kind: 'cursor' | 'prepared'; name: string; lineage: StatementLineage };
+}
+
+const SHOW_COLUMN: OutputItem = { kind: 'computed', sources: [] };
+
+/**
+ * Works out where each result column of one parsed statement (an element of libpg-query's
+ * `stmts[].stmt`) comes from. `lookup` supplies table columns for `*` and aliases; without it
+ * names are still resolved, but `*` over a table becomes a spread of unknown width.
+ */
+export function statementLineage(
+  stmt: unknown,
+  lookup?: RelationLookup,
+  named?: NamedLineages,
+): AnalysedStatement {
+  const relations = relationNames(stmt).map((r) => `${r.schema ?? '?'}.${r.name}`);
+  const result = (output: OutputItem[] | undefined, opaque = false): AnalysedStatement => ({
+    output,
+    relations,
+    opaque,
+  });
+  const node = nodeOf(stmt);
+  const scope = new Scope(undefined, lookup);
+
+  switch (node?.type) {
+    case 'SelectStmt':
+      // SELECT ... INTO creates a table and returns no rows.
+      if (node.fields.intoClause !== undefined) return result(undefined);
+      return result(selectLineage(stmt, scope));
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt': {
+      const output = modifyLineage(stmt, scope);
+      return result(output !== undefined && output.length > 0 ? output : undefined);
+    }
+    case 'CopyStmt':
+      return result(copyOutput(node.fields, scope, lookup, named));
+    case 'ExplainStmt':
+    case 'VariableShowStmt':
+      // Plans and settings: no table data reaches the result.
+      return result([SHOW_COLUMN]);
+    case 'DeclareCursorStmt':
+      return definition('cursor', node.fields.portalname, node.fields.query, result, lookup, named);
+    case 'PrepareStmt':
+      return definition('prepared', node.fields.name, node.fields.query, result, lookup, named);
+    case 'FetchStmt':
+      return namedResult(named?.cursors.get(stringOf(node.fields.portalname) ?? ''), result);
+    case 'ExecuteStmt':
+      return namedResult(named?.prepared.get(stringOf(node.fields.name) ?? ''), result);
+    default:
+      // CALL with OUT parameters and anything not analysed: fail closed if it returns rows.
+      return result(undefined, true);
+  }
+}
+
+function definition(
+  kind: 'cursor' | 'prepared',
+  name: unknown,
+  query: unknown,
+  result: (output: OutputItem[] | undefined) => AnalysedStatement,
+  lookup: RelationLookup | undefined,
+  named: NamedLineages | undefined,
+): AnalysedStatement {
+  const inner = statementLineage(query, lookup, named);
+  const own = result(undefined);
+  const label = stringOf(name);
+  if (label === undefined) return own;
+  return { ...own, defines: { kind, name: label, lineage: inner } };
+}
+
+function namedResult(
+  lineage: StatementLineage | undefined,
+  result: (output: OutputItem[] | undefined, opaque: boolean) => AnalysedStatement,
+): AnalysedStatement {
+  if (lineage === undefined) return result(undefined, true);
+  return { output: lineage.output, relations: lineage.relations, opaque: lineage.opaque };
+}
+
+// COPY ... TO STDOUT sends rows; COPY FROM and COPY TO a server file or program send none.
+function copyOutput(
+  fields: Fields,
+  scope: Scope,
+  lookup: RelationLookup | undefined,
+  named: NamedLineages | undefined,
+): OutputItem[] | undefined {
+  if (fields.is_from === true || fields.filename !== undefined) return undefined;
+  if (fields.query !== undefined) return statementLineage(fields.query, lookup, named).output;
+
+  const relation = fieldsOf(fields.relation, 'RangeVar');
+  if (relation === undefined) return undefined;
+  const entry = rangeVarEntry(relation, scope);
+  const attlist = names(fields.attlist);
+  if (attlist.length === 0) return expandEntry(entry);
+  return attlist.map((column): OutputItem => {
+    const lineage: ColumnLineage = entryColumn(entry, column) ?? {
+      kind: 'unknown',
+      sources: entry.wholeRow,
+    };
+    return { ...lineage, name: column };
+  });
+}
+
+/** Parsed statements of a query string, in order, as libpg-query's parse result holds them. */
+export function parsedStatements(parseResult: unknown): unknown[] {
+  const stmts = listOf((parseResult as { stmts?: unknown } | null)?.stmts);
+  return stmts.map((s) => (s as { stmt?: unknown }).stmt);
+}
