@@ -1,1 +1,9 @@
-export {};
+export * from './exit-cleanup.js';
+export * from './free-port.js';
+export * from './managed-process.js';
+export * from './minter-role.js';
+export * from './postgres-binaries.js';
+export * from './postgres-server.js';
+export * from './sample-data.js';
+export * from './sql-text.js';
+export * from './tls-certificate.js';

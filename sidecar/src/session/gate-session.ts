@@ -1,0 +1,304 @@
+import { parseDuration } from '@portcullis/crds';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { MinterRegistry } from '../credentials/minter-registry.js';
+import type { MintedRole, RoleMinter } from '../credentials/role-minter.js';
+import { cancelUpstream } from '../credentials/upstream-cancel.js';
+import { loginUpstream, type UpstreamConnection } from '../credentials/upstream-login.js';
+import type { UpstreamTarget } from '../credentials/upstream-socket.js';
+import { upstreamTls } from '../credentials/upstream-tls.js';
+import { GateError, internalError } from '../errors/gate-error.js';
+import type { Authenticator } from '../identity/identity.js';
+import { describeIdentity } from '../identity/identity.js';
+import { decide, qualifiedName, type Decision } from '../policy/decision.js';
+import type { PolicySnapshot } from '../policy/policy-source.js';
+import {
+  authenticationOk,
+  backendKeyData,
+  errorResponse,
+  readyForQuery,
+} from '../wire/backend-messages.js';
+import { FrameReader } from '../wire/frame-reader.js';
+import { FrameSource } from '../wire/frame-source.js';
+import { TransactionStatus } from '../wire/message-codes.js';
+import type { CancelRegistry } from './cancel-registry.js';
+import { SessionRelay } from './session-relay.js';
+import { asFatal, sessionEnded } from './session-errors.js';
+import type { SessionHooks } from './session-hooks.js';
+import { SessionPhase } from './session-phase.js';
+import { startupHandshake } from './startup-handshake.js';
+import { forwardedStartupParameters } from './startup-parameters.js';
+
+/** Limits that protect the gate from its clients and servers. */
+export interface SessionLimits {
+  /** Largest message body accepted from either side. */
+  maxMessageSize: number;
+  /** How long a client may take to complete the startup phase. */
+  startupTimeoutMs: number;
+}
+
+/** What a session needs from the gate around it. */
+export interface GateSessionOptions {
+  client: Socket;
+  /** Name of the DataSource this listener serves. */
+  dataSource: string;
+  authenticator: Authenticator;
+  policies: () => PolicySnapshot;
+  minters: MinterRegistry;
+  cancels: CancelRegistry;
+  hooks: SessionHooks;
+  logger: Logger;
+  limits: SessionLimits;
+}
+
+/**
+ * One client connection, from startup to the dropped role: authenticate, decide, mint, log
+ * in upstream, relay, end. Every failure ends only this session.
+ */
+export class GateSession {
+  readonly id = randomUUID();
+  private phase: SessionPhase = SessionPhase.startup;
+  private readonly logger: Logger;
+  private readonly client: Socket;
+  private readonly startedAt = Date.now();
+  private minter: RoleMinter | undefined;
+  private role: MintedRole | undefined;
+  private upstream: UpstreamConnection | undefined;
+  private target: UpstreamTarget | undefined;
+  private relay: SessionRelay | undefined;
+  private releaseKey: (() => void) | undefined;
+  private lifetime: NodeJS.Timeout | undefined;
+  private endReason = 'client left';
+  /** Resolves once the session has ended and its role is dropped. */
+  readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(private readonly options: GateSessionOptions) {
+    this.client = options.client;
+    this.logger = options.logger.child({ session: this.id });
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    this.client.setNoDelay(true);
+    this.client.on('error', (error) => this.logger.debug({ err: error }, 'client socket error'));
+    this.client.once('close', () => void this.end());
+  }
+
+  /** Runs the session to its end; never rejects. */
+  async run(): Promise<void> {
+    try {
+      await this.open();
+    } catch (error) {
+      await this.end(this.clientError(error));
+    }
+    await this.done;
+  }
+
+  /** Ends the session, telling the client why when reason is given; resolves when cleaned up. */
+  async end(reason?: GateError): Promise<void> {
+    if (this.phase === SessionPhase.ending || this.phase === SessionPhase.ended) {
+      return this.done;
+    }
+    const relaying = this.phase === SessionPhase.relaying;
+    this.phase = SessionPhase.ending;
+    if (reason) this.endReason = reason.message;
+    clearTimeout(this.lifetime);
+    this.releaseKey?.();
+    this.relay?.stop();
+
+    if (reason && !this.client.destroyed) this.client.end(errorResponse(reason));
+    else this.client.end();
+    setTimeout(() => this.client.destroy(), 1_000).unref();
+    this.upstream?.socket.destroy();
+
+    await this.dropRole();
+    this.phase = SessionPhase.ended;
+    this.logger.info(
+      { reason: this.endReason, relayed: relaying, durationMs: Date.now() - this.startedAt },
+      'session ended',
+    );
+    this.finish();
+  }
+
+  /** Passes a client's CancelRequest to the upstream backend with its real key. */
+  async cancel(): Promise<void> {
+    const { upstream, target } = this;
+    if (!upstream || !target || this.phase !== SessionPhase.relaying) return;
+    this.logger.info('cancel request relayed to the server');
+    await cancelUpstream(target, upstream.processId, upstream.secretKey);
+  }
+
+  private async open(): Promise<void> {
+    const { limits } = this.options;
+    const source = new FrameSource(
+      this.client,
+      new FrameReader({ maxMessageSize: limits.maxMessageSize, startup: true }),
+    );
+    const handshake = await startupHandshake(
+      this.client,
+      source,
+      this.options.authenticator,
+      this.options.dataSource,
+      limits.startupTimeoutMs,
+    );
+    if (handshake.kind === 'cancel') {
+      source.detach();
+      this.endReason = 'cancel request';
+      await this.options.cancels.lookup(handshake.processId, handshake.secretKey)?.cancel();
+      return void (await this.end());
+    }
+
+    if (this.isEnding()) return;
+    this.phase = SessionPhase.authenticating;
+    const snapshot = this.options.policies();
+    const decision = decide(snapshot, handshake.identity, this.options.dataSource);
+    const policy = qualifiedName(decision.policy);
+    this.logger.info(
+      { identity: describeIdentity(handshake.identity), policy },
+      'session admitted by policy',
+    );
+
+    this.phase = SessionPhase.connecting;
+    await this.connect(
+      decision,
+      snapshot,
+      handshake.parameters,
+      describeIdentity(handshake.identity),
+    );
+    if (this.isEnding()) return;
+
+    const hooks = this.options.hooks;
+    const gate = await hooks.statementGate(decision);
+    const maskers = await hooks.rowMaskers(decision);
+    if (this.isEnding()) return this.abandon();
+    this.startRelay(source, decision, gate, maskers);
+  }
+
+  private async connect(
+    decision: Decision,
+    snapshot: PolicySnapshot,
+    parameters: Map<string, string>,
+    identity: string,
+  ): Promise<void> {
+    const { dataSource, policy } = decision;
+    const grant = policy.spec.grant;
+    this.minter = this.options.minters.get(dataSource, snapshot);
+    this.target = {
+      host: dataSource.spec.host,
+      port: dataSource.spec.port,
+      tls: upstreamTls(dataSource, snapshot),
+    };
+
+    const lifetimeMs = Math.min(parseDuration(grant.ttl), parseDuration(grant.maxSessionDuration));
+    this.role = await this.minter.mint({
+      grantRole: grant.role,
+      ttlMs: lifetimeMs,
+      connectionLimit: grant.connectionLimit,
+      identity,
+      policy: qualifiedName(policy),
+      sessionId: this.id,
+    });
+    this.logger.info({ role: this.role.name, validUntil: this.role.validUntil }, 'role minted');
+    if (this.isEnding()) return this.abandon();
+
+    this.upstream = await loginUpstream({
+      target: this.target,
+      user: this.role.name,
+      password: this.role.password,
+      database: dataSource.spec.database,
+      parameters: {
+        ...forwardedStartupParameters(parameters),
+        application_name: appName(parameters),
+      },
+      maxMessageSize: this.options.limits.maxMessageSize,
+    });
+    if (this.isEnding()) return this.abandon();
+    this.lifetime = setTimeout(() => {
+      const which =
+        lifetimeMs === parseDuration(grant.ttl)
+          ? `ttl ${grant.ttl}`
+          : `maxSessionDuration ${grant.maxSessionDuration}`;
+      void this.end(
+        sessionEnded(
+          `session ended by Portcullis: the ${which} of policy ${qualifiedName(policy)} has passed`,
+          'connect again for a new session',
+        ),
+      );
+    }, lifetimeMs);
+    this.lifetime.unref();
+  }
+
+  private startRelay(
+    source: FrameSource,
+    decision: Decision,
+    gate: Awaited<ReturnType<SessionHooks['statementGate']>>,
+    maskers: Awaited<ReturnType<SessionHooks['rowMaskers']>>,
+  ): void {
+    const upstream = this.upstream as UpstreamConnection;
+    const key = this.options.cancels.register(this);
+    this.releaseKey = key.release;
+
+    const { socket: client, reader } = source.detach();
+    client.cork();
+    client.write(authenticationOk());
+    for (const status of upstream.parameterStatus) client.write(status);
+    client.write(backendKeyData(key.processId, key.secretKey));
+    client.write(readyForQuery(TransactionStatus.idle));
+    client.uncork();
+
+    this.phase = SessionPhase.relaying;
+    this.relay = new SessionRelay({
+      client,
+      clientReader: reader,
+      upstream: upstream.socket,
+      upstreamReader: upstream.reader,
+      policy: decision.policy,
+      gate,
+      maskers,
+      logger: this.logger,
+      onEnd: (reason, why) => {
+        this.endReason = why;
+        void this.end(reason);
+      },
+    });
+    this.relay.start();
+  }
+
+  private async dropRole(): Promise<void> {
+    const { minter, role } = this;
+    if (!minter || !role) return;
+    try {
+      await minter.drop(role.name);
+      this.logger.info({ role: role.name }, 'role dropped');
+    } catch (error) {
+      this.logger.error(
+        { err: error, role: role.name },
+        'could not drop the minted role; the reaper will',
+      );
+    }
+  }
+
+  /** The client left while the role was being minted or logged in: undo what end() missed. */
+  private async abandon(): Promise<void> {
+    this.upstream?.socket.destroy();
+    await this.dropRole();
+  }
+
+  private isEnding(): boolean {
+    return this.phase === SessionPhase.ending || this.phase === SessionPhase.ended;
+  }
+
+  /** What the client may see of a failure: a GateError as is, anything else as internal. */
+  private clientError(error: unknown): GateError {
+    if (error instanceof GateError) {
+      this.logger.info({ sqlstate: error.sqlstate, reason: error.message }, 'session refused');
+      return asFatal(error);
+    }
+    this.logger.error({ err: error, phase: this.phase }, 'session failed');
+    return asFatal(internalError(error));
+  }
+}
+
+function appName(parameters: Map<string, string>): string {
+  const name = parameters.get('application_name');
+  return name ? `${name} via portcullis` : 'portcullis';
+}

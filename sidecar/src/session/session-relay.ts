@@ -1,0 +1,288 @@
+import type { AccessPolicy } from '@portcullis/crds';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { GateError, internalError, SqlState } from '../errors/gate-error.js';
+import { qualifiedName } from '../policy/decision.js';
+import { readDataRow, readErrorFields, readRowDescription } from '../wire/backend-decoders.js';
+import { dataRow, errorResponse } from '../wire/backend-messages.js';
+import type { Frame, FrameReader } from '../wire/frame-reader.js';
+import { readParse, readQuery } from '../wire/frontend-messages.js';
+import { MessageReader } from '../wire/message-reader.js';
+import { MessageWriter } from '../wire/message-writer.js';
+import { BackendCode, FrontendCode } from '../wire/message-codes.js';
+import { OutputBatch } from './output-batch.js';
+import { RefusalSubstitutes } from './refusal-substitutes.js';
+import { ResponseTracker } from './response-tracker.js';
+import { statementRefused } from './session-errors.js';
+import type { ResultColumn, RowMasker, StatementGate, Verdict } from './session-hooks.js';
+
+/** The two sides of a relayed session and the policy hooks applied between them. */
+export interface SessionRelayOptions {
+  client: Socket;
+  clientReader: FrameReader;
+  upstream: Socket;
+  upstreamReader: FrameReader;
+  policy: AccessPolicy;
+  gate: StatementGate;
+  maskers: ((columns: ResultColumn[]) => RowMasker) | undefined;
+  logger: Logger;
+  /** Called once when the relay ends: reason is told to the client, why is logged. */
+  onEnd: (reason: GateError | undefined, why: string) => void;
+}
+
+/**
+ * Moves messages between client and server. Messages pass as the raw bytes they arrived in;
+ * only those the gate must act on are decoded: Query and Parse (statement gate), Bind,
+ * Describe, Execute and Sync (which result a row belongs to), and from the server
+ * RowDescription, DataRow (when a masker is active), ErrorResponse and ReadyForQuery.
+ * Each direction stops reading while the other socket's write buffer is full, so memory
+ * stays bounded whatever the size of a result or a COPY.
+ */
+export class SessionRelay {
+  private readonly tracker: ResponseTracker;
+  private readonly refusals = new RefusalSubstitutes();
+  private readonly policyName: string;
+  /** ReadyForQuery messages the client's messages so far will produce, and those seen. */
+  private groupsSent = 0;
+  private groupsDone = 0;
+  private stopped = false;
+
+  constructor(private readonly options: SessionRelayOptions) {
+    this.tracker = new ResponseTracker(options.maskers);
+    this.policyName = qualifiedName(options.policy);
+  }
+
+  /** Attaches the socket handlers and relays whatever is already buffered. */
+  start(): void {
+    const { client, upstream } = this.options;
+    client.on('data', (chunk: Buffer) => this.guard(() => this.fromClient(chunk)));
+    upstream.on('data', (chunk: Buffer) => this.guard(() => this.fromServer(chunk)));
+    upstream.on('error', (error) =>
+      this.options.logger.warn({ err: error }, 'server connection error'),
+    );
+    upstream.once('close', () => {
+      this.finish(
+        new GateError({
+          sqlstate: SqlState.connectionFailure,
+          severity: 'FATAL',
+          message: 'the server closed the connection',
+        }),
+        'server closed the connection',
+      );
+    });
+    client.resume();
+    upstream.resume();
+    this.guard(() => this.fromClient(Buffer.alloc(0)));
+    this.guard(() => this.fromServer(Buffer.alloc(0)));
+  }
+
+  /** Detaches from both sockets; the session closes them. */
+  stop(): void {
+    this.stopped = true;
+    this.options.client.removeAllListeners('data');
+    this.options.upstream.removeAllListeners('data');
+  }
+
+  private fromClient(chunk: Buffer): void {
+    const { clientReader, upstream, client } = this.options;
+    clientReader.push(chunk);
+    const out = new OutputBatch();
+    for (let frame = clientReader.next(); frame; frame = clientReader.next()) {
+      if (this.stopped) return;
+      if (!this.clientMessage(frame, out)) break;
+    }
+    if (this.stopped) return;
+    if (!out.flushTo(upstream)) pauseUntilDrain(client, upstream);
+  }
+
+  /** Handles one client message; returns false once the session is over. */
+  private clientMessage(frame: Frame, out: OutputBatch): boolean {
+    switch (frame.code) {
+      case FrontendCode.query: {
+        this.groupsSent++;
+        this.tracker.query();
+        const sql = readQuery(frame.body);
+        const refusal = this.check(() => this.options.gate.checkQuery(sql).verdict);
+        out.add(refusal ? queryMessage(this.substitute(refusal)) : frame.bytes);
+        return true;
+      }
+      case FrontendCode.parse: {
+        const parse = readParse(frame.body);
+        const refusal = this.check(
+          () => this.options.gate.checkParse(parse.name, parse.sql).verdict,
+        );
+        out.add(refusal ? parseMessage(parse.name, this.substitute(refusal)) : frame.bytes);
+        return true;
+      }
+      case FrontendCode.bind:
+        this.tracker.bind(new MessageReader(frame.body).cstring());
+        break;
+      case FrontendCode.describe: {
+        const reader = new MessageReader(frame.body);
+        const kind = reader.byte();
+        if (kind === 0x50)
+          this.tracker.describePortal(reader.cstring()); // 'P'
+        else this.tracker.describeStatement();
+        break;
+      }
+      case FrontendCode.execute: {
+        const portal = new MessageReader(frame.body).cstring();
+        if (this.tracker.needsDescribe(portal)) {
+          // Rows can only be masked by their columns: learn them, and keep the answer.
+          out.add(describePortalMessage(portal));
+          this.tracker.describePortal(portal, true);
+        }
+        this.tracker.execute(portal);
+        break;
+      }
+      case FrontendCode.close: {
+        const reader = new MessageReader(frame.body);
+        if (reader.byte() === 0x50) this.tracker.closePortal(reader.cstring());
+        break;
+      }
+      case FrontendCode.sync:
+        this.groupsSent++;
+        this.tracker.sync();
+        break;
+      case FrontendCode.functionCall:
+        this.groupsSent++;
+        this.tracker.query();
+        if (!this.options.policy.spec.guardrails.allowFunctionCall) {
+          const refusal = statementRefused(
+            this.policyName,
+            'guardrails.allowFunctionCall',
+            'fast-path function calls are not allowed',
+          );
+          out.add(queryMessage(this.substitute(refusal)));
+          return true;
+        }
+        break;
+      case FrontendCode.terminate:
+        out.add(frame.bytes);
+        out.flushTo(this.options.upstream);
+        this.finish(undefined, 'client sent Terminate');
+        return false;
+    }
+    out.add(frame.bytes);
+    return true;
+  }
+
+  private fromServer(chunk: Buffer): void {
+    const { upstreamReader, upstream, client } = this.options;
+    upstreamReader.push(chunk);
+    const out = new OutputBatch();
+    for (let frame = upstreamReader.next(); frame; frame = upstreamReader.next()) {
+      if (this.stopped) return;
+      this.serverMessage(frame, out);
+    }
+    if (this.stopped) return;
+    if (!out.flushTo(client)) pauseUntilDrain(upstream, client);
+  }
+
+  private serverMessage(frame: Frame, out: OutputBatch): void {
+    const tracking = this.tracker.enabled;
+    switch (frame.code) {
+      case BackendCode.dataRow: {
+        const masker = tracking ? this.tracker.maskerForRow() : undefined;
+        if (masker?.active) return out.add(dataRow(masker.maskRow(readDataRow(frame.body))));
+        break;
+      }
+      case BackendCode.rowDescription:
+        if (tracking && !this.tracker.rowDescription(readRowDescription(frame.body))) return;
+        break;
+      case BackendCode.noData:
+        if (tracking && !this.tracker.noData()) return;
+        break;
+      case BackendCode.commandComplete:
+      case BackendCode.emptyQueryResponse:
+      case BackendCode.portalSuspended:
+        this.tracker.executeDone();
+        break;
+      case BackendCode.errorResponse: {
+        this.tracker.error();
+        const refusal = this.refusals.waiting
+          ? this.refusals.match(readErrorFields(frame.body))
+          : undefined;
+        if (refusal) return out.add(errorResponse(refusal));
+        break;
+      }
+      case BackendCode.readyForQuery:
+        this.groupsDone++;
+        this.tracker.readyForQuery();
+        this.refusals.readyForQuery(this.groupsDone);
+        break;
+    }
+    out.add(frame.bytes);
+  }
+
+  /**
+   * Runs a statement check; a GateError it throws (a statement it cannot parse, say) refuses
+   * that statement, not the session.
+   */
+  private check(verdictOf: () => Verdict): GateError | undefined {
+    try {
+      return this.refusal(verdictOf());
+    } catch (error) {
+      if (!(error instanceof GateError)) throw error;
+      this.options.logger.info({ sqlstate: error.sqlstate }, 'statement refused by its check');
+      return error;
+    }
+  }
+
+  /** The client-visible refusal for a verdict, or undefined to let the statement through. */
+  private refusal(verdict: Verdict): GateError | undefined {
+    if (verdict.action === 'allow') return undefined;
+    if (verdict.action === 'refuse') {
+      this.options.logger.info({ rule: verdict.rule }, 'statement refused');
+      return statementRefused(this.policyName, verdict.rule, verdict.message);
+    }
+    // NOTE: approvals are not wired into the session yet; an operation that needs a human is
+    // refused (fail closed) with the rule that asked for approval.
+    this.options.logger.info({ rule: verdict.rule }, 'statement needs approval; refused');
+    return statementRefused(
+      this.policyName,
+      verdict.rule,
+      `this statement needs approval (${verdict.reason}), which this gate cannot request yet`,
+    );
+  }
+
+  private substitute(refusal: GateError): string {
+    // A Parse belongs to the group its next Sync closes; a Query is its own group.
+    return this.refusals.substitute(refusal, this.groupsSent + 1);
+  }
+
+  private guard(step: () => void): void {
+    if (this.stopped) return;
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof GateError) return this.finish(error, error.message);
+      this.options.logger.error({ err: error }, 'relay failed');
+      this.finish(internalError(error), 'relay failed');
+    }
+  }
+
+  private finish(reason: GateError | undefined, why: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.options.onEnd(reason, why);
+  }
+}
+
+/** Stops reading from source until destination has written out its buffer. */
+function pauseUntilDrain(source: Socket, destination: Socket): void {
+  source.pause();
+  destination.once('drain', () => source.resume());
+}
+
+function queryMessage(sql: string): Buffer {
+  return new MessageWriter().cstring(sql).build(FrontendCode.query);
+}
+
+function parseMessage(name: string, sql: string): Buffer {
+  return new MessageWriter().cstring(name).cstring(sql).int16(0).build(FrontendCode.parse);
+}
+
+function describePortalMessage(portal: string): Buffer {
+  return new MessageWriter().byte(0x50).cstring(portal).build(FrontendCode.describe);
+}
