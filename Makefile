@@ -34,3 +34,8 @@ test-unit: install ## Run only the unit tests (no servers)
 test-integration: build ## Run only the tests against a real PostgreSQL
 	scripts/system-deps.sh
 	$(NPM) run --silent test:integration
+
+.PHONY: bench
+bench: build ## pgbench -S direct vs PgBouncer vs the gate, 3 query modes (BENCH_ARGS=--help)
+	scripts/system-deps.sh --bench
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node bench/dist/src/run-bench.js $(BENCH_ARGS)

@@ -30,7 +30,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{crds,testkit,sidecar,operator}/src/**/*.test.ts'],
+      testMatch: ['<rootDir>/{crds,testkit,sidecar,operator,bench}/src/**/*.test.ts'],
     },
     {
       ...common,

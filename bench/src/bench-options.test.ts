@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { BenchUsageError, parseBenchOptions } from './bench-options.js';
+
+describe('parseBenchOptions', () => {
+  it('defaults to three rounds of every mode against every target', () => {
+    expect(parseBenchOptions([], '/tmp/out.json')).toEqual({
+      rounds: 3,
+      seconds: 5,
+      warmupSeconds: 2,
+      clients: 8,
+      threads: 2,
+      scale: 10,
+      targets: ['direct', 'pgbouncer', 'gate'],
+      modes: ['simple', 'extended', 'prepared'],
+      profile: false,
+      out: '/tmp/out.json',
+    });
+  });
+
+  it('reads lists and numbers', () => {
+    const options = parseBenchOptions(
+      ['--targets', 'direct,gate', '--modes', 'prepared', '--rounds', '5', '--warmup', '0'],
+      'x',
+    );
+
+    expect(options).toMatchObject({
+      targets: ['direct', 'gate'],
+      modes: ['prepared'],
+      rounds: 5,
+      warmupSeconds: 0,
+    });
+  });
+
+  it.each([
+    [['--targets', 'direct,pgpool']],
+    [['--modes', '']],
+    [['--rounds', '0']],
+    [['--seconds', '2.5']],
+    [['--verbose']],
+  ])('refuses %p with the usage', (argv) => {
+    expect(() => parseBenchOptions(argv, 'x')).toThrow(BenchUsageError);
+    expect(() => parseBenchOptions(argv, 'x')).toThrow(/usage: node bench/);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Sample, Target } from './bench-report.js';
+import { formatSummary, median, summarize } from './bench-report.js';
+import type { QueryMode } from './pgbench-runner.js';
+
+function sample(round: number, mode: QueryMode, target: Target, tps: number): Sample {
+  return { round, mode, target, tps, latencyMs: 8000 / tps, transactions: tps * 5, failed: 0 };
+}
+
+describe('median', () => {
+  it.each([
+    [[3], 3],
+    [[5, 1, 3], 3],
+    [[4, 1, 3, 2], 2.5],
+    [[10, 1000, 11], 11],
+  ])('of %p is %p', (values, expected) => {
+    expect(median(values)).toBe(expected);
+  });
+
+  it('refuses an empty list', () => {
+    expect(() => median([])).toThrow(RangeError);
+  });
+});
+
+describe('summarize', () => {
+  const samples = [
+    ...[30_000, 31_000, 10_000].map((tps, i) => sample(i + 1, 'simple', 'direct', tps)),
+    ...[20_000, 21_000, 19_000].map((tps, i) => sample(i + 1, 'simple', 'pgbouncer', tps)),
+    ...[24_000, 24_600, 23_000].map((tps, i) => sample(i + 1, 'simple', 'gate', tps)),
+    sample(1, 'prepared', 'direct', 40_000),
+    sample(1, 'prepared', 'pgbouncer', 20_000),
+  ];
+
+  it('takes medians per mode and target and divides them into ratios', () => {
+    const [simple, prepared] = summarize(samples, ['simple', 'prepared']);
+
+    expect(simple?.targets.direct).toEqual({
+      tps: 30_000,
+      latencyMs: 8000 / 30_000,
+      tpsMin: 10_000,
+      tpsMax: 31_000,
+      rounds: 3,
+    });
+    expect(simple?.gateToDirect).toBeCloseTo(0.8);
+    expect(simple?.gateToPgbouncer).toBeCloseTo(1.2);
+    expect(simple?.pgbouncerToDirect).toBeCloseTo(2 / 3);
+    expect(prepared?.gateToDirect).toBeUndefined();
+    expect(prepared?.pgbouncerToDirect).toBe(0.5);
+  });
+
+  it('prints one line per target and the ratios of each mode', () => {
+    const text = formatSummary(summarize(samples, ['simple', 'prepared']));
+
+    expect(text).toMatch(/^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333$/m);
+    expect(text).toContain(
+      'ratios: gate/direct 0.80x   gate/pgbouncer 1.20x   pgbouncer/direct 0.67x',
+    );
+    expect(text).toContain('ratios: pgbouncer/direct 0.50x');
+  });
+});

@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { PostgresServer } from '@portcullis/testkit';
+import { createMinterRole, startPostgres } from '@portcullis/testkit';
+import type { BenchOptions } from './bench-options.js';
+import { BenchUsageError, parseBenchOptions, USAGE } from './bench-options.js';
+import type { Sample, Target } from './bench-report.js';
+import { formatSummary, summarize } from './bench-report.js';
+import { formatProfile, summarizeProfileFile } from './cpu-profile-summary.js';
+import { startGate } from './gate-process.js';
+import { startPgBouncer } from './pgbouncer-process.js';
+import type { Endpoint } from './pgbench-runner.js';
+import { runPgbench } from './pgbench-runner.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const GATE_BIN = join(ROOT, 'sidecar/bin/portcullis-sidecar.js');
+const DATABASE = 'bench';
+const READER_ROLE = 'bench_reader';
+
+type Cleanup = () => Promise<void>;
+
+/** What the rounds run against, and what to say about it in the results. */
+interface Setup {
+  endpoints: Partial<Record<Target, Endpoint>>;
+  versions: Record<string, string>;
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * `make bench`: a throwaway PostgreSQL with pgbench data, PgBouncer in session mode and the
+ * gate in front of it, then pgbench select-only rounds against all three, interleaved, with
+ * medians and ratios printed and written to bench/results/latest.json.
+ */
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) return say(USAGE);
+  const options = parseBenchOptions(process.argv.slice(2), join(ROOT, 'bench/results/latest.json'));
+  const profileDir = join(dirname(options.out), 'profile');
+  const cleanups: Cleanup[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => say(`clean-up failed: ${String(error)}`));
+    }
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+
+  const startedAt = new Date().toISOString();
+  let samples: Sample[];
+  let setup: Setup;
+  try {
+    setup = await setUp(options, cleanups, profileDir);
+    samples = await measure(setup.endpoints, options);
+  } finally {
+    await stopAll();
+  }
+
+  const summary = summarize(samples, options.modes);
+  say(
+    `\npgbench -S -c ${options.clients} -j ${options.threads}, ${options.seconds}s per run, ` +
+      `median of ${options.rounds} rounds, scale ${options.scale}, ${cpus().length} CPUs\n`,
+  );
+  say(formatSummary(summary));
+
+  const results = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    versions: setup.versions,
+    options,
+    summary,
+    samples,
+  };
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`results written to ${options.out}`);
+  if (options.profile) await reportProfiles(profileDir);
+}
+
+async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: string) {
+  if (options.targets.includes('gate') && !existsSync(GATE_BIN)) {
+    throw new BenchUsageError(`${GATE_BIN} is missing: run make build first`);
+  }
+  say('starting a throwaway PostgreSQL');
+  const server = await startPostgres({ settings: { max_connections: '100' } });
+  cleanups.push(() => server.stop());
+  await initializeData(server, options.scale);
+  const direct = endpointOf(server.host, server.port, server);
+  const setup: Setup = {
+    endpoints: { direct },
+    versions: { postgres: (await server.sql('SHOW server_version')).trim() },
+  };
+
+  if (options.targets.includes('pgbouncer')) {
+    const bouncer = await startPgBouncer(server, DATABASE);
+    cleanups.push(() => bouncer.stop());
+    setup.endpoints.pgbouncer = endpointOf(bouncer.host, bouncer.port, server);
+    setup.versions['pgbouncer'] = bouncer.version;
+    say(`PgBouncer (session mode) on ${bouncer.host}:${bouncer.port}`);
+  }
+
+  if (options.targets.includes('gate')) {
+    const minter = await createMinterRole(server, { grantableRoles: [READER_ROLE] });
+    const gate = await startGate({
+      bin: GATE_BIN,
+      server,
+      database: DATABASE,
+      minter,
+      role: READER_ROLE,
+      cpuProfileDir: options.profile ? profileDir : undefined,
+    });
+    cleanups.push(() => gate.stop());
+    // The policy admits the workload identity, so no password is asked; a non-JWT one would
+    // mean "no token" anyway.
+    const user = 'pgbench';
+    setup.endpoints.gate = { ...endpointOf(gate.host, gate.port, server), user, password: 'x' };
+    say(`gate on ${gate.host}:${gate.port}, metrics on :${gate.metricsPort}`);
+  }
+  if (!options.targets.includes('direct')) delete setup.endpoints.direct;
+  return setup;
+}
+
+function endpointOf(host: string, port: number, server: PostgresServer): Endpoint {
+  return { host, port, user: server.superuser, password: server.password, database: DATABASE };
+}
+
+async function initializeData(server: PostgresServer, scale: number): Promise<void> {
+  say(`pgbench -i -s ${scale}`);
+  await server.sql(`CREATE DATABASE ${DATABASE}`);
+  const args = ['-i', '-q', '-s', String(scale), '-h', server.host, '-p', String(server.port)];
+  await run('pgbench', [...args, '-U', server.superuser, DATABASE], {
+    env: { ...process.env, PGPASSWORD: server.password },
+  });
+  await server.sql(
+    `CREATE ROLE ${READER_ROLE} NOLOGIN;
+     GRANT USAGE ON SCHEMA public TO ${READER_ROLE};
+     GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER_ROLE};`,
+    DATABASE,
+  );
+}
+
+/**
+ * Runs every mode against every target in each round, rotating the order of the targets from
+ * round to round so that no target always runs right after another's load.
+ */
+async function measure(
+  endpoints: Partial<Record<Target, Endpoint>>,
+  options: BenchOptions,
+): Promise<Sample[]> {
+  const targets = options.targets.filter((t) => endpoints[t] !== undefined);
+  const spec = { clients: options.clients, threads: options.threads, seconds: options.seconds };
+
+  if (options.warmupSeconds > 0) {
+    say(`warming up (${options.warmupSeconds}s per target)`);
+    for (const target of targets) {
+      const endpoint = endpoints[target] as Endpoint;
+      await runPgbench(endpoint, { ...spec, mode: 'simple', seconds: options.warmupSeconds });
+    }
+  }
+
+  const samples: Sample[] = [];
+  for (let round = 1; round <= options.rounds; round += 1) {
+    const order = targets.map((_, i) => targets[(i + round - 1) % targets.length] as Target);
+    for (const mode of options.modes) {
+      for (const target of order) {
+        const result = await runPgbench(endpoints[target] as Endpoint, { ...spec, mode });
+        samples.push({ round, mode, target, ...result });
+        say(
+          `round ${round}/${options.rounds}  ${mode.padEnd(9)} ${target.padEnd(10)}` +
+            `${result.tps.toFixed(0).padStart(8)} tps ${result.latencyMs.toFixed(3).padStart(8)} ms`,
+        );
+      }
+    }
+  }
+  return samples;
+}
+
+async function reportProfiles(profileDir: string): Promise<void> {
+  const files = (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const latest = files.at(-1);
+  if (latest === undefined) {
+    say(`no CPU profile in ${profileDir}: did the gate exit normally on SIGTERM?`);
+    return;
+  }
+  say(`\n${formatProfile(await summarizeProfileFile(join(profileDir, latest)))}`);
+  say(`profile: ${join(profileDir, latest)} (open in Chrome DevTools or speedscope)`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${describe(error)}\n`);
+  if (error instanceof Error && error.cause !== undefined) {
+    process.stderr.write(`caused by: ${describe(error.cause)}\n`);
+  }
+  process.exit(1);
+});
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : JSON.stringify(error);
+}
