@@ -13,7 +13,7 @@ import {
   sqlIdentifierSchema,
   stringList,
 } from './common.js';
-import { durationSchema, parseDuration } from './duration.js';
+import { celWithDurations, durationSchema, parseDuration } from './duration.js';
 import { statementClassSchema } from './statement-class.js';
 import { withRules } from './validation-rule.js';
 
@@ -85,7 +85,10 @@ const grantSchema = withRules(
   }),
   {
     // Both fields have defaults, so the API server always sees them here.
-    rule: 'duration(self.ttl) <= duration(self.maxSessionDuration)',
+    rule: celWithDurations(
+      ['self.ttl', 'self.maxSessionDuration'],
+      'duration(self.ttl) <= duration(self.maxSessionDuration)',
+    ),
     message: 'ttl may not exceed maxSessionDuration',
     fieldPath: '.ttl',
     holds: (g) => parseDuration(g.ttl) <= parseDuration(g.maxSessionDuration),

@@ -10,6 +10,16 @@ const DURATION_PATTERN = '^([0-9]{1,9}(ms|s|m|h))+$';
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 const PART_RE = /([0-9]+)(ms|s|m|h)/g;
 
+/**
+ * CEL that evaluates `expr` only when every named field holds a well-formed duration. The API
+ * server runs CEL rules even beside a failed pattern, and duration() of a malformed string is
+ * an evaluation error that would bury the one message that matters; the pattern reports it.
+ */
+export function celWithDurations(fields: readonly string[], expr: string): string {
+  const malformed = fields.map((field) => `!${field}.matches('${DURATION_PATTERN}')`);
+  return [...malformed, expr].join(' || ');
+}
+
 /** The longest duration a manifest may name: Go durations overflow at about 290 years. */
 export const MAX_DURATION = '8760h';
 
@@ -33,12 +43,12 @@ export const durationSchema = withRules(
     .max(40)
     .regex(DURATION_RE, 'must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h)'),
   {
-    rule: "duration(self) > duration('0s')",
+    rule: celWithDurations(['self'], "duration(self) > duration('0s')"),
     message: 'must be longer than zero',
     holds: (self) => parseDuration(self) > 0,
   },
   {
-    rule: `duration(self) <= duration('${MAX_DURATION}')`,
+    rule: celWithDurations(['self'], `duration(self) <= duration('${MAX_DURATION}')`),
     message: `must be at most ${MAX_DURATION}`,
     holds: (self) => parseDuration(self) <= parseDuration(MAX_DURATION),
   },

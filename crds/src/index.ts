@@ -8,3 +8,4 @@ export * from './secret.js';
 export * from './validation-rule.js';
 export * from './resource.js';
 export * from './manifests.js';
+export * from './broken-manifests.js';

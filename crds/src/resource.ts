@@ -74,9 +74,17 @@ export function namespaceOrDefault(resource: PortcullisResource): string {
   return resource.metadata.namespace ?? 'default';
 }
 
-// zod words a missing field as a type error on undefined; a manifest author reads "required".
+// zod's messages speak of its own types ("Invalid input: expected string, received undefined");
+// a manifest author reads these better.
 function messageFor(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return 'required';
+    const article = /^[aeiou]/.test(issue.expected) ? 'an' : 'a';
+    return `must be ${article} ${issue.expected}`;
+  }
+  if (issue.code === 'invalid_value') {
+    return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
+  }
   return undefined;
 }
 
