@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Identity } from './identity.js';
 import type { IssuerKeysOptions } from './issuer-keys.js';
 import { IssuerKeys } from './issuer-keys.js';
-import { describeJoseFailure, tokenRefused } from './token-errors.js';
+import { describeJoseFailure, isKeyFetchFailure, tokenRefused } from './token-errors.js';
 
 /** The oidc part of an AccessPolicy subject. */
 export type OidcSubject = NonNullable<Subject['oidc']>;
@@ -69,6 +69,9 @@ export class OidcVerifier {
         clockTolerance: this.#clockToleranceSec,
       }));
     } catch (error) {
+      if (isKeyFetchFailure(error)) {
+        this.#logger.warn({ err: error, issuer }, 'cannot fetch the JWKS of an OIDC issuer');
+      }
       throw describeJoseFailure(error, issuer);
     }
     return toIdentity(issuer, payload, trusted);

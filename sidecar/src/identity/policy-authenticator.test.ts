@@ -256,6 +256,19 @@ describe('PolicyAuthenticator with an issuer that publishes no discovery documen
     expect(issuer.discoveryRequests).toBe(0);
   });
 
+  it('refuses the token when the jwksUri cannot be reached', async () => {
+    const token = await issuer.sign({ aud: 'portcullis' });
+    // Port 1 on loopback: nothing listens there, so the connection is refused.
+    const unreachable = authenticatorFor('http://127.0.0.1:1/jwks');
+
+    const error = await refusal(
+      unreachable.authenticate({ dataSource: 'orders', user: 'a', password: token }),
+    );
+
+    expect(error.sqlstate).toBe('28P01');
+    expect(error.message).toBe(`keys of issuer ${issuer.issuer} could not be fetched`);
+  });
+
   it('refuses the token when discovery fails and no jwksUri is set', async () => {
     const token = await issuer.sign({ aud: 'portcullis' });
 

@@ -27,10 +27,20 @@ export function describeJoseFailure(error: unknown, issuer: string): GateError {
   if (error instanceof errors.JOSEAlgNotAllowed) {
     return tokenRefused('token signature algorithm is not accepted', error);
   }
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+  if (isKeyFetchFailure(error)) {
     return tokenRefused(`keys of issuer ${issuer} could not be fetched`, error);
   }
   return tokenRefused('token is not a valid signed JWT', error);
+}
+
+/**
+ * Did verification fail because the issuer's keys could not be fetched? That is the
+ * operator's problem, not the caller's: jose reports a timeout or a bad key set as its own
+ * errors, and passes a failed fetch through as whatever fetch threw.
+ */
+export function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  return !(error instanceof errors.JOSEError);
 }
 
 function claimFailure(claim: string, reason: string): string {
