@@ -1,0 +1,92 @@
+import type { AccessPolicy, DataSource } from '@portcullis/crds';
+import { selectorMatches } from '../webhooks/label-selector.js';
+import { findCondition, type ConditionUpdate } from '../kube/conditions.js';
+import type { CachedPod } from '../kube/cache.js';
+import { findOverlap, type Overlap } from './policy-overlap.js';
+
+/** Reasons of an AccessPolicy's Ready condition. */
+export const PolicyReason = {
+  ready: 'Ready',
+  dataSourceNotFound: 'DataSourceNotFound',
+  dataSourceNotReady: 'DataSourceNotReady',
+  roleNotGrantable: 'RoleNotGrantable',
+  overlap: 'PolicyOverlap',
+} as const;
+
+/** What a policy's status should say. */
+export interface PolicyEvaluation {
+  ready: ConditionUpdate;
+  selectedPods: number;
+  overlaps: Overlap[];
+}
+
+/** What the evaluation reads from the cache. */
+export interface PolicySurroundings {
+  dataSource: DataSource | undefined;
+  /** The other policies of the namespace (the policy itself may be among them). */
+  policies: readonly AccessPolicy[];
+  /** The pods of the namespace. */
+  pods: readonly CachedPod[];
+}
+
+function notReady(reason: string, message: string): ConditionUpdate {
+  return { type: 'Ready', status: 'False', reason, message };
+}
+
+/**
+ * Decides a policy's Ready condition, in order: its DataSource exists and is Ready, the
+ * granted role is one the DataSource lists as grantable, and no other policy could apply to
+ * the same session. Also counts the pods its workloadSelector selects now.
+ */
+export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings): PolicyEvaluation {
+  const selectedPods = around.pods.filter((pod) =>
+    selectorMatches(policy.spec.workloadSelector, pod.metadata?.labels),
+  ).length;
+  const overlaps = around.policies
+    .map((other) => findOverlap(policy, other))
+    .filter((overlap): overlap is Overlap => overlap !== undefined)
+    .sort((a, b) => a.other.localeCompare(b.other));
+  const result = (ready: ConditionUpdate): PolicyEvaluation => ({ ready, selectedPods, overlaps });
+
+  const dsName = policy.spec.dataSourceRef.name;
+  const { dataSource } = around;
+  if (dataSource === undefined) {
+    return result(notReady(PolicyReason.dataSourceNotFound, `DataSource ${dsName} not found`));
+  }
+  const dsReady = findCondition(dataSource.status?.conditions, 'Ready');
+  if (dsReady?.status !== 'True') {
+    const why = dsReady === undefined ? 'not checked yet' : `${dsReady.reason}: ${dsReady.message}`;
+    return result(
+      notReady(PolicyReason.dataSourceNotReady, `DataSource ${dsName} is not Ready (${why})`),
+    );
+  }
+
+  const role = policy.spec.grant.role;
+  if (!dataSource.spec.minter.grantableRoles.includes(role)) {
+    return result(
+      notReady(
+        PolicyReason.roleNotGrantable,
+        `role ${role} is not among the grantableRoles of DataSource ${dsName} ` +
+          `(${dataSource.spec.minter.grantableRoles.join(', ')})`,
+      ),
+    );
+  }
+
+  if (overlaps.length > 0) {
+    const list = overlaps.map((o) => `${o.other} (both admit ${o.subject})`).join('; ');
+    return result(
+      notReady(
+        PolicyReason.overlap,
+        `could apply to the same session as another policy for DataSource ${dsName}: ${list}; ` +
+          'narrow the workloadSelector or the subjects of one of them',
+      ),
+    );
+  }
+
+  return result({
+    type: 'Ready',
+    status: 'True',
+    reason: PolicyReason.ready,
+    message: `grants ${role} on DataSource ${dsName}`,
+  });
+}
