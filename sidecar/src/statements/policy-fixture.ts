@@ -1,7 +1,8 @@
 import { accessPolicySchema, type AccessPolicy } from '@portcullis/crds';
 
 type Spec = AccessPolicy['spec'];
-type GuardrailsInput = Partial<Spec['guardrails']>;
+/** Guardrails as a manifest may write them: every field optional. */
+export type GuardrailsInput = Partial<Spec['guardrails']>;
 
 /**
  * An AccessPolicy for tests and the bypass corpus: defaults from the schema, guardrails and
