@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { parseWorkloadIdentity } from './identity/workload-identity.js';
+import { createGateMetrics } from './observability/gate-metrics.js';
+import { createLogger } from './observability/logger.js';
+import { ObservabilityServer } from './observability/observability-server.js';
+import { FilePolicySource } from './policy/file-source.js';
+import { Gate } from './session/gate.js';
+
+const USAGE = `usage: portcullis-sidecar --policies DIR [options]
+
+  --policies DIR             DataSource, AccessPolicy and Secret manifests (standalone mode)
+  --listen HOST:PORT         listen here (one DataSource only); default 127.0.0.1 and a port
+                             per DataSource: its localPort, else 5432 upward
+  --identity SA              workload identity for callers without a token,
+                             system:serviceaccount:NAMESPACE:NAME
+  --metrics-port N           serve /healthz, /readyz and /metrics on this port
+  --metrics-host HOST        address of that port; default 127.0.0.1
+  --log-level LEVEL          trace, debug, info (default), warn, error, fatal, silent
+  --help                     print this text`;
+
+/** Raised for a command line the gate cannot run with. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Parsed command line of portcullis-sidecar. */
+export interface SidecarArgs {
+  policies: string;
+  listen: { host: string; port: number } | undefined;
+  identity: string | undefined;
+  metricsPort: number | undefined;
+  metricsHost: string;
+  logLevel: string;
+  help: boolean;
+}
+
+/** Parses argv (without node and the script); throws UsageError. */
+export function parseSidecarArgs(argv: string[]): SidecarArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        policies: { type: 'string' },
+        listen: { type: 'string' },
+        identity: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string', default: '127.0.0.1' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) {
+    return { ...defaults(), help: true };
+  }
+  if (values.policies === undefined) throw new UsageError('--policies DIR is required');
+
+  return {
+    policies: values.policies,
+    listen: values.listen === undefined ? undefined : parseListen(values.listen),
+    identity: values.identity,
+    metricsPort:
+      values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port']),
+    metricsHost: values['metrics-host'],
+    logLevel: values['log-level'],
+    help: false,
+  };
+}
+
+function defaults(): SidecarArgs {
+  return {
+    policies: '',
+    listen: undefined,
+    identity: undefined,
+    metricsPort: undefined,
+    metricsHost: '127.0.0.1',
+    logLevel: 'info',
+    help: false,
+  };
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0) throw new UsageError(`--listen wants HOST:PORT, got "${value}"`);
+  return {
+    host: value.slice(0, colon).replace(/^\[|\]$/g, ''),
+    port: parsePort(value.slice(colon + 1)),
+  };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`"${value}" is not a port number`);
+  }
+  return port;
+}
+
+/**
+ * Runs the sidecar until SIGTERM or SIGINT, then ends every session, drops their roles and
+ * returns the exit code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let args: SidecarArgs;
+  try {
+    args = parseSidecarArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const logger = createLogger({ level: args.logLevel, name: 'portcullis-sidecar' });
+  try {
+    return await serve(args, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'the gate could not start');
+    return 1;
+  }
+}
+
+async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
+  const workloadIdentity =
+    args.identity === undefined ? undefined : parseWorkloadIdentity(args.identity);
+  const gate = await Gate.start({
+    policySource: new FilePolicySource({ dir: args.policies, logger }),
+    logger,
+    ...(workloadIdentity ? { workloadIdentity } : {}),
+    ...(args.listen ? { host: args.listen.host, port: args.listen.port } : {}),
+  });
+
+  let observability: ObservabilityServer | undefined;
+  if (args.metricsPort !== undefined) {
+    const metrics = createGateMetrics();
+    observability = new ObservabilityServer({
+      registry: metrics.registry,
+      readiness: () => ({ ready: true }),
+      logger,
+    });
+    await observability.listen(args.metricsPort, args.metricsHost);
+  }
+  logger.info({ dataSources: Object.fromEntries(gate.addresses) }, 'gate ready');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info({ signal, sessions: gate.sessionCount }, 'shutting down');
+  await observability?.close();
+  await gate.stop();
+  logger.info('stopped');
+  return 0;
+}

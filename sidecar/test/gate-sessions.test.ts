@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+
+jest.setTimeout(30_000);
+import pg from 'pg';
+import { readErrorFields } from '../src/wire/backend-decoders.js';
+import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { MessageWriter } from '../src/wire/message-writer.js';
+import {
+  startGate,
+  startUpstream,
+  type RunningGate,
+  type Upstream,
+} from './support/gate-fixture.js';
+import { RawClient } from './support/raw-client.js';
+
+let upstream: Upstream;
+let gate: RunningGate;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  gate = await startGate(upstream, { ttl: '2s', maxSessionDuration: '1h' });
+}, 60_000);
+
+afterAll(async () => {
+  await gate?.stop();
+  await upstream?.server.stop();
+}, 30_000);
+
+async function mintedRoles(): Promise<string[]> {
+  const out = await upstream.server.sql("select rolname from pg_roles where rolname like 'pc\\_%'");
+  return out.split('\n').filter((line) => line !== '');
+}
+
+async function connected(url = gate.url()): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+describe('session lifecycle', () => {
+  it('drops the minted role once the client leaves', async () => {
+    const client = await connected();
+    const { rows } = await client.query<{ me: string }>('select current_user as me');
+    const role = rows[0]?.me ?? '';
+    expect(await mintedRoles()).toContain(role);
+
+    await client.end();
+    await waitFor(async () => !(await mintedRoles()).includes(role));
+    expect(await mintedRoles()).not.toContain(role);
+  });
+
+  it('ends the session with FATAL 57P01 once the ttl passes, and drops the role', async () => {
+    const client = await connected();
+    const ended = new Promise<Error>((resolve) => client.once('error', resolve));
+    const { rows } = await client.query<{ me: string }>('select current_user as me');
+
+    const error = (await ended) as Error & { code?: string; severity?: string };
+    expect(error.code).toBe('57P01');
+    expect(error.message).toMatch(/ttl 2s of policy shop\/web-reads has passed/);
+    await waitFor(async () => !(await mintedRoles()).includes(rows[0]?.me ?? ''));
+  });
+
+  it('serves 50 concurrent sessions, each as its own role', async () => {
+    const started = Date.now();
+    const roles = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const client = await connected();
+        try {
+          const { rows } = await client.query<{ me: string; n: number }>(
+            'select current_user as me, count(*)::int as n from orders',
+          );
+          return rows[0]?.me;
+        } finally {
+          await client.end();
+        }
+      }),
+    );
+    const elapsed = Date.now() - started;
+    expect(new Set(roles).size).toBe(50);
+    process.stdout.write(`50 concurrent sessions through the gate: ${elapsed} ms\n`);
+    await waitFor(async () => (await mintedRoles()).length === 0);
+  });
+});
+
+describe('protocol violations end only that session', () => {
+  it('answers an oversized message with 08P01 and keeps serving others', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.startup();
+    await raw.until(BackendCode.readyForQuery);
+    // A Query whose length word claims 2 GiB: the gate must not try to buffer it.
+    const header = Buffer.alloc(5);
+    header[0] = FrontendCode.query;
+    header.writeInt32BE(0x7ffffff0, 1);
+    raw.send(header);
+
+    const frames = await raw.until(BackendCode.errorResponse);
+    const error = readErrorFields(frames.at(-1)!.body);
+    expect(error).toMatchObject({ severity: 'FATAL', code: '08P01' });
+    expect(await raw.next()).toBeUndefined();
+
+    const other = await connected();
+    expect((await other.query('select 1 as one')).rows[0]).toEqual({ one: 1 });
+    await other.end();
+  });
+
+  it('answers a malformed Parse with 08P01', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.startup();
+    await raw.until(BackendCode.readyForQuery);
+    // A Parse whose statement text lacks its terminating NUL.
+    raw.send(
+      new MessageWriter().cstring('').bytes(Buffer.from('select 1')).build(FrontendCode.parse),
+    );
+
+    const frames = await raw.until(BackendCode.errorResponse);
+    expect(readErrorFields(frames.at(-1)!.body)).toMatchObject({ code: '08P01' });
+  });
+
+  it('refuses a garbage startup packet with 08P01', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.send(new MessageWriter().int32(0x00020000).cstring('user').build());
+    const frame = await raw.next();
+    expect(frame?.code).toBe(BackendCode.errorResponse);
+    expect(readErrorFields(frame!.body)).toMatchObject({ code: '08P01', severity: 'FATAL' });
+  });
+});
+
+describe('refusals at startup', () => {
+  it('refuses a client that insists on TLS to the gate', async () => {
+    const client = new pg.Client({ connectionString: gate.url(), ssl: true });
+    await expect(client.connect()).rejects.toThrow(/does not support SSL/);
+  });
+});
+
+/** Polls check every 100 ms for up to timeoutMs. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
