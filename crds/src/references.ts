@@ -37,11 +37,17 @@ type SecretLookup = (name: string) => Secret | undefined;
 
 function checkDataSource(dataSource: DataSource, secret: SecretLookup, report: Report): void {
   const { secretRef } = dataSource.spec.minter;
-  checkSecretKey(secret, secretRef.name, secretRef.usernameKey, 'spec.minter.secretRef', report);
-  checkSecretKey(secret, secretRef.name, secretRef.passwordKey, 'spec.minter.secretRef', report);
+  const { usernameKey, passwordKey } = secretRef;
+  checkSecretKeys(
+    secret,
+    secretRef.name,
+    [usernameKey, passwordKey],
+    'spec.minter.secretRef',
+    report,
+  );
 
   const ca = dataSource.spec.tls.caSecretRef;
-  if (ca !== undefined) checkSecretKey(secret, ca.name, ca.key, 'spec.tls.caSecretRef', report);
+  if (ca !== undefined) checkSecretKeys(secret, ca.name, [ca.key], 'spec.tls.caSecretRef', report);
 }
 
 function checkPolicy(
@@ -65,18 +71,23 @@ function checkPolicy(
 
   const hashKey = masking.hashKeySecretRef;
   if (hashKey !== undefined) {
-    checkSecretKey(secret, hashKey.name, hashKey.key, 'spec.masking.hashKeySecretRef', report);
+    checkSecretKeys(secret, hashKey.name, [hashKey.key], 'spec.masking.hashKeySecretRef', report);
   }
 }
 
-function checkSecretKey(
+function checkSecretKeys(
   secret: SecretLookup,
   name: string,
-  key: string,
+  keys: readonly string[],
   path: string,
   report: Report,
 ): void {
   const found = secret(name);
-  if (found === undefined) report(path, `no Secret named ${name} in this namespace`);
-  else if (secretValue(found, key) === undefined) report(path, `Secret ${name} has no key ${key}`);
+  if (found === undefined) {
+    report(path, `no Secret named ${name} in this namespace`);
+    return;
+  }
+  for (const key of keys.filter((k) => secretValue(found, k) === undefined)) {
+    report(path, `Secret ${name} has no key ${key}`);
+  }
 }

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 
 /** The schema extension the API server reads CEL rules from. */
@@ -70,9 +69,23 @@ export function transitionFailures<T>(
     .map((rule) => ({ path: fieldPathSegments(rule.fieldPath), message: rule.message }));
 }
 
-/** CEL `==` on two values as they come from JSON: deep, and blind to key order. */
+/**
+ * CEL `==` on two values as they come from JSON: deep, blind to key order and to prototypes,
+ * and a key holding undefined counts as absent, as it would once serialized.
+ */
 export function celEquals(a: unknown, b: unknown): boolean {
-  return isDeepStrictEqual(a, b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => celEquals(item, b[i]));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    return a === b;
+  }
+
+  const present = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined);
+  const left = present(a);
+  const right = new Map(present(b));
+  return left.length === right.size && left.every(([k, v]) => celEquals(v, right.get(k)));
 }
 
 // A rule that throws on a value other checks have already refused (a duration that does not
