@@ -8,7 +8,6 @@ import {
 } from '@portcullis/crds';
 import type { CachedPod } from '../kube/cache.js';
 import { evaluatePolicy } from './policy-evaluation.js';
-import { findOverlap, subjectsIntersect } from './policy-overlap.js';
 
 function policy(
   name: string,
@@ -64,69 +63,6 @@ function pod(name: string, labels: Record<string, string>): CachedPod {
   return { metadata: { name, namespace: 'shop', labels } };
 }
 
-const oidc = (claims?: Record<string, string>, issuer = 'https://id.example.com'): Subject => ({
-  oidc: { issuer, audience: 'db', usernameClaim: 'sub', ...(claims ? { claims } : {}) },
-});
-
-describe('subjectsIntersect', () => {
-  it.each<[string, Subject, Subject, boolean]>([
-    [
-      'the same service account, namespace defaulted on one side',
-      { serviceAccount: { name: 'api' } },
-      { serviceAccount: { name: 'api', namespace: 'shop' } },
-      true,
-    ],
-    [
-      'service accounts of different namespaces',
-      { serviceAccount: { name: 'api' } },
-      { serviceAccount: { name: 'api', namespace: 'blog' } },
-      false,
-    ],
-    ['a service account and an OIDC subject', { serviceAccount: { name: 'api' } }, oidc(), false],
-    ['one issuer and audience', oidc(), oidc(), true],
-    [
-      'issuers differing by a trailing slash',
-      oidc(),
-      oidc(undefined, 'https://id.example.com/'),
-      true,
-    ],
-    ['different issuers', oidc(), oidc(undefined, 'https://other.example.com'), false],
-    ['compatible claims', oidc({ team: 'a' }), oidc({ env: 'prod' }), true],
-    ['one claim with two values', oidc({ team: 'a' }), oidc({ team: 'b' }), false],
-  ])('%s', (_name, a, b, expected) => {
-    expect(subjectsIntersect(a, 'shop', b, 'shop')).toBe(expected);
-    expect(subjectsIntersect(b, 'shop', a, 'shop')).toBe(expected);
-  });
-
-  it('tells apart OIDC subjects by audience', () => {
-    const a = oidc();
-    const b: Subject = { oidc: { ...a.oidc!, audience: 'other' } };
-    expect(subjectsIntersect(a, 'shop', b, 'shop')).toBe(false);
-  });
-});
-
-describe('findOverlap', () => {
-  it('finds two policies for one DataSource, compatible selectors and a shared subject', () => {
-    const a = policy('a', { selector: { matchLabels: { app: 'api' } } });
-    const b = policy('b', { selector: { matchLabels: { tier: 'backend' } } });
-    expect(findOverlap(a, b)).toEqual({ other: 'b', subject: 'service account shop/api' });
-  });
-
-  it.each<[string, AccessPolicy]>([
-    ['a different DataSource', policy('b', { dataSource: 'billing' })],
-    ['another namespace', policy('b', { namespace: 'blog' })],
-    ['disjoint selectors', policy('b', { selector: { matchLabels: { app: 'worker' } } })],
-    ['no common subject', policy('b', { subjects: [{ serviceAccount: { name: 'worker' } }] })],
-  ])('finds none with %s', (_name, other) => {
-    expect(findOverlap(policy('a'), other)).toBeUndefined();
-  });
-
-  it('never finds a policy overlapping itself', () => {
-    const a = policy('a');
-    expect(findOverlap(a, a)).toBeUndefined();
-  });
-});
-
 describe('evaluatePolicy', () => {
   const pods = [
     pod('api-1', { app: 'api' }),
@@ -175,6 +111,12 @@ describe('evaluatePolicy', () => {
     expect(result.ready).toMatchObject({ status: 'False', reason: 'RoleNotGrantable' });
   });
 
+  it('does not count a policy overlapping itself', () => {
+    const a = policy('a');
+    const result = evaluatePolicy(a, { dataSource: dataSource('True'), policies: [a], pods });
+    expect(result.overlaps).toEqual([]);
+  });
+
   it('reports every overlapping policy by name', () => {
     const a = policy('a');
     const others = [
@@ -182,10 +124,13 @@ describe('evaluatePolicy', () => {
       policy('c', { selector: {} }),
       policy('b', { selector: { matchLabels: { tier: 'backend' } } }),
       policy('d', { selector: { matchLabels: { app: 'web' } } }),
+      policy('e', { subjects: [{ serviceAccount: { name: 'worker' } }] }),
+      policy('f', { dataSource: 'billing' }),
     ];
     const result = evaluatePolicy(a, { dataSource: dataSource('True'), policies: others, pods });
     expect(result.ready).toMatchObject({ status: 'False', reason: 'PolicyOverlap' });
     expect(result.overlaps.map((o) => o.other)).toEqual(['b', 'c']);
-    expect(result.ready.message).toContain('b (both admit service account shop/api)');
+    expect(result.ready.message).toContain('AccessPolicy b also admits');
+    expect(result.ready.message).toContain('system:serviceaccount:shop:api');
   });
 });

@@ -2,7 +2,7 @@ import type { AccessPolicy, DataSource } from '@portcullis/crds';
 import { selectorMatches } from '../webhooks/label-selector.js';
 import { findCondition, type ConditionUpdate } from '../kube/conditions.js';
 import type { CachedPod } from '../kube/cache.js';
-import { findOverlap, type Overlap } from './policy-overlap.js';
+import { policiesOverlap } from '../webhooks/policy-overlap.js';
 
 /** Reasons of an AccessPolicy's Ready condition. */
 export const PolicyReason = {
@@ -17,7 +17,8 @@ export const PolicyReason = {
 export interface PolicyEvaluation {
   ready: ConditionUpdate;
   selectedPods: number;
-  overlaps: Overlap[];
+  /** The other policies that could apply to the same session, each with why. */
+  overlaps: { other: string; why: string }[];
 }
 
 /** What the evaluation reads from the cache. */
@@ -42,9 +43,13 @@ export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings)
   const selectedPods = around.pods.filter((pod) =>
     selectorMatches(policy.spec.workloadSelector, pod.metadata?.labels),
   ).length;
+  // The same rule the validating webhook applies, so status and admission never disagree.
   const overlaps = around.policies
-    .map((other) => findOverlap(policy, other))
-    .filter((overlap): overlap is Overlap => overlap !== undefined)
+    .filter((other) => other.metadata.name !== policy.metadata.name)
+    .flatMap((other) => {
+      const why = policiesOverlap(policy, other);
+      return why === undefined ? [] : [{ other: other.metadata.name, why }];
+    })
     .sort((a, b) => a.other.localeCompare(b.other));
   const result = (ready: ConditionUpdate): PolicyEvaluation => ({ ready, selectedPods, overlaps });
 
@@ -73,12 +78,11 @@ export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings)
   }
 
   if (overlaps.length > 0) {
-    const list = overlaps.map((o) => `${o.other} (both admit ${o.subject})`).join('; ');
+    const list = overlaps.map((o) => o.why).join('; ');
     return result(
       notReady(
         PolicyReason.overlap,
-        `could apply to the same session as another policy for DataSource ${dsName}: ${list}; ` +
-          'narrow the workloadSelector or the subjects of one of them',
+        `${list}; narrow the workloadSelector or the subjects of one of the policies`,
       ),
     );
   }
