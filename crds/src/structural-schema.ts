@@ -74,6 +74,12 @@ function normalize(node: Record<string, unknown>, path: string): SchemaNode {
     out[key] = convertChild(key, value, path);
   }
 
+  // kubectl explain prints descriptions but not defaults; say a scalar default in words.
+  const fallback = out['default'];
+  if (typeof out['description'] === 'string' && isScalar(fallback)) {
+    out['description'] = `${out['description']} Defaults to ${JSON.stringify(fallback)}.`;
+  }
+
   const unknown = Object.keys(node).filter(
     (key) => !(NODE_KEYS as readonly string[]).includes(key) && key !== '$schema',
   );
@@ -81,6 +87,10 @@ function normalize(node: Record<string, unknown>, path: string): SchemaNode {
     throw new NonStructuralSchemaError(path, `no CRD form for ${unknown.join(', ')}`);
   if (out['type'] === undefined) throw new NonStructuralSchemaError(path, 'a node without a type');
   return out;
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 function dropped(node: Record<string, unknown>, key: string, value: unknown): boolean {
