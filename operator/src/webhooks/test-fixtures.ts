@@ -1,5 +1,7 @@
 // Builders for the objects the webhook tests feed in, parsed through the real schemas so a
 // fixture is exactly what the cache would hold.
+import type { IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import {
   accessPolicySchema,
@@ -7,7 +9,11 @@ import {
   type AccessPolicy,
   type DataSource,
 } from '@portcullis/crds';
-import type { PodPatchConfig } from './pod-patch.js';
+import type { CachedPod } from '../kube/cache.js';
+import type { ServingTls } from '../tls/serving-tls.js';
+import { nextTlsData } from '../tls/tls-rotation.js';
+import { applyJsonPatch } from './json-patch.js';
+import { buildPodPatch, type PodPatchConfig } from './pod-patch.js';
 import { DEFAULT_SIDECAR_RESOURCES } from './sidecar-settings.js';
 
 export function dataSource(
@@ -75,4 +81,68 @@ export function patchConfig(extra: Partial<PodPatchConfig> = {}): PodPatchConfig
     excludedNamespaces: ['kube-system', 'portcullis-system'],
     ...extra,
   };
+}
+
+/** A pod as the API server stores it after this webhook injected it. */
+export function injectedPod(name: string, labels: Record<string, string> = { app: 'orders' }) {
+  const before = pod(
+    { serviceAccountName: 'orders' },
+    { name, labels: { ...labels, 'portcullis.dev/inject': 'true' }, uid: `uid-${name}` },
+  );
+  const result = buildPodPatch({
+    pod: before,
+    namespace: 'shop',
+    policies: [policy('any', 'orders')],
+    dataSources: [dataSource('orders')],
+    config: patchConfig(),
+  });
+  if (!('record' in result)) throw new Error('fixture pod was not injected');
+  return applyJsonPatch(before, result.patch) as CachedPod;
+}
+
+/** A ServingTls with a fixed CA and certificate for 127.0.0.1 and localhost. */
+export async function staticTls(): Promise<ServingTls> {
+  const data = (await nextTlsData(undefined, ['localhost', '127.0.0.1'], new Date()))!;
+  const material = { certPem: data['tls.crt'], keyPem: data['tls.key'], caPem: data['ca.crt'] };
+  return {
+    start: () => Promise.resolve(),
+    current: () => material,
+    onChange: () => () => undefined,
+    stop: () => Promise.resolve(),
+  };
+}
+
+/** A JSON request over HTTPS trusting only `ca`; returns the status, headers and body. */
+export function httpsJson(
+  url: string,
+  options: { ca: string; method?: string; headers?: Record<string, string>; body?: unknown },
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: unknown }> {
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        ca: options.ca,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text === '' ? undefined : (JSON.parse(text) as unknown),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
