@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { BenchUsageError, parseBenchOptions } from './bench-options.js';
 
 describe('parseBenchOptions', () => {
-  it('defaults to three rounds of every mode against every target', () => {
+  it('defaults to five short rounds of every mode against every target', () => {
     expect(parseBenchOptions([], '/tmp/out.json')).toEqual({
-      rounds: 3,
-      seconds: 5,
+      rounds: 5,
+      seconds: 3,
       warmupSeconds: 2,
       clients: 8,
       threads: 2,

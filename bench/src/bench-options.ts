@@ -20,8 +20,8 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: node bench/dist/src/run-bench.js [options]
-  --rounds N        rounds of every mode and target; the median is reported (default 3)
-  --seconds S       length of one pgbench run (default 5)
+  --rounds N        rounds of every mode and target; the median is reported (default 5)
+  --seconds S       length of one pgbench run (default 3)
   --warmup S        unmeasured run per target before the first round (default 2)
   --clients N       pgbench clients (default 8)      --threads N  pgbench threads (default 2)
   --scale N         pgbench -i scale factor (default 10)
@@ -45,8 +45,8 @@ export function parseBenchOptions(argv: string[], defaultOut: string): BenchOpti
     ({ values } = parseArgs({
       args: argv,
       options: {
-        rounds: { type: 'string', default: '3' },
-        seconds: { type: 'string', default: '5' },
+        rounds: { type: 'string', default: '5' },
+        seconds: { type: 'string', default: '3' },
         warmup: { type: 'string', default: '2' },
         clients: { type: 'string', default: '8' },
         threads: { type: 'string', default: '2' },

@@ -41,20 +41,27 @@ describe('summarize', () => {
       tpsMax: 31_000,
       rounds: 3,
     });
-    expect(simple?.gateToDirect).toBeCloseTo(0.8);
-    expect(simple?.gateToPgbouncer).toBeCloseTo(1.2);
-    expect(simple?.pgbouncerToDirect).toBeCloseTo(2 / 3);
+    expect(simple?.gateToDirect?.value).toBeCloseTo(0.8);
+    expect(simple?.gateToPgbouncer?.value).toBeCloseTo(1.2);
+    expect(simple?.pgbouncerToDirect?.value).toBeCloseTo(2 / 3);
     expect(prepared?.gateToDirect).toBeUndefined();
-    expect(prepared?.pgbouncerToDirect).toBe(0.5);
+    expect(prepared?.pgbouncerToDirect).toEqual({ value: 0.5, roundMin: 0.5, roundMax: 0.5 });
+  });
+
+  it('gives the range of the ratios within each round', () => {
+    const [simple] = summarize(samples, ['simple']);
+
+    // Rounds: 24000/30000, 24600/31000, 23000/10000.
+    expect(simple?.gateToDirect?.roundMin).toBeCloseTo(24_600 / 31_000);
+    expect(simple?.gateToDirect?.roundMax).toBeCloseTo(2.3);
   });
 
   it('prints one line per target and the ratios of each mode', () => {
     const text = formatSummary(summarize(samples, ['simple', 'prepared']));
 
     expect(text).toMatch(/^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333$/m);
-    expect(text).toContain(
-      'ratios: gate/direct 0.80x   gate/pgbouncer 1.20x   pgbouncer/direct 0.67x',
-    );
-    expect(text).toContain('ratios: pgbouncer/direct 0.50x');
+    expect(text).toContain('gate/direct       0.80x  (rounds 0.79..2.30)');
+    expect(text).toContain('gate/pgbouncer    1.20x  (rounds 1.17..1.21)');
+    expect(text).toContain('pgbouncer/direct  0.50x  (rounds 0.50..0.50)');
   });
 });

@@ -21,13 +21,23 @@ export interface TargetSummary {
   rounds: number;
 }
 
+/**
+ * A TPS ratio of two targets: the ratio of their medians, and the range of the ratios of the
+ * runs of each round, which ran minutes apart at most and so shared the machine's load.
+ */
+export interface Ratio {
+  value: number;
+  roundMin: number;
+  roundMax: number;
+}
+
 /** One mode: each target's medians and the ratios between them (undefined if not measured). */
 export interface ModeSummary {
   mode: QueryMode;
   targets: Partial<Record<Target, TargetSummary>>;
-  gateToDirect?: number;
-  gateToPgbouncer?: number;
-  pgbouncerToDirect?: number;
+  gateToDirect?: Ratio;
+  gateToPgbouncer?: Ratio;
+  pgbouncerToDirect?: Ratio;
 }
 
 /** The median: robust to the one round a noisy neighbour spoiled. */
@@ -55,18 +65,37 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
         rounds: runs.length,
       };
     }
+    const ofMode = samples.filter((s) => s.mode === mode);
     return {
       mode,
       targets,
-      gateToDirect: ratio(targets.gate, targets.direct),
-      gateToPgbouncer: ratio(targets.gate, targets.pgbouncer),
-      pgbouncerToDirect: ratio(targets.pgbouncer, targets.direct),
+      gateToDirect: ratio(ofMode, targets, 'gate', 'direct'),
+      gateToPgbouncer: ratio(ofMode, targets, 'gate', 'pgbouncer'),
+      pgbouncerToDirect: ratio(ofMode, targets, 'pgbouncer', 'direct'),
     };
   });
 }
 
-function ratio(over?: TargetSummary, under?: TargetSummary): number | undefined {
-  return over === undefined || under === undefined ? undefined : over.tps / under.tps;
+function ratio(
+  samples: Sample[],
+  targets: Partial<Record<Target, TargetSummary>>,
+  over: Target,
+  under: Target,
+): Ratio | undefined {
+  const top = targets[over];
+  const bottom = targets[under];
+  if (top === undefined || bottom === undefined) return undefined;
+
+  const perRound: number[] = [];
+  for (const a of samples.filter((s) => s.target === over)) {
+    const b = samples.find((s) => s.target === under && s.round === a.round);
+    if (b !== undefined) perRound.push(a.tps / b.tps);
+  }
+  return {
+    value: top.tps / bottom.tps,
+    roundMin: Math.min(...perRound),
+    roundMax: Math.max(...perRound),
+  };
 }
 
 /** The summary as a fixed-width table for a terminal. */
@@ -85,15 +114,16 @@ export function formatSummary(summaries: ModeSummary[]): string {
           `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}`,
       );
     }
-    const named: [string, number | undefined][] = [
+    const named: [string, Ratio | undefined][] = [
       ['gate/direct', summary.gateToDirect],
       ['gate/pgbouncer', summary.gateToPgbouncer],
       ['pgbouncer/direct', summary.pgbouncerToDirect],
     ];
-    const ratios = named.flatMap(([name, value]) =>
-      value === undefined ? [] : [`${name} ${value.toFixed(2)}x`],
-    );
-    if (ratios.length > 0) lines.push(`${''.padEnd(10)}ratios: ${ratios.join('   ')}`);
+    for (const [name, r] of named) {
+      if (r === undefined) continue;
+      const range = `(rounds ${r.roundMin.toFixed(2)}..${r.roundMax.toFixed(2)})`;
+      lines.push(`${''.padEnd(10)}${name.padEnd(17)} ${r.value.toFixed(2)}x  ${range}`);
+    }
     lines.push('');
   }
   return lines.join('\n');

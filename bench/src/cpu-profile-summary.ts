@@ -20,9 +20,13 @@ export interface HotSpot {
   share: number;
 }
 
-/** Where a profiled process spent its CPU: hottest functions and files by self time. */
+/**
+ * Where a profiled process spent its CPU: hottest functions and files by self time. Shares
+ * are of the busy time: idle samples (waiting in the event loop) are counted apart.
+ */
 export interface ProfileSummary {
   totalMs: number;
+  idleMs: number;
   functions: HotSpot[];
   files: HotSpot[];
 }
@@ -38,13 +42,18 @@ export function summarizeProfile(profile: CpuProfile, top = 20): ProfileSummary 
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   let totalUs = 0;
+  let idleUs = 0;
 
   samples.forEach((id, index) => {
     const node = byId.get(id);
     const us = deltas[index + 1] ?? 0;
     if (node === undefined) return;
     const { functionName, url, lineNumber } = node.callFrame;
-    const file = shortFile(url);
+    if (functionName === '(idle)') {
+      idleUs += us;
+      return;
+    }
+    const file = url === '' ? `(native) ${functionName}` : shortFile(url);
     const name = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
     files.set(file, (files.get(file) ?? 0) + us);
@@ -53,6 +62,7 @@ export function summarizeProfile(profile: CpuProfile, top = 20): ProfileSummary 
 
   return {
     totalMs: totalUs / 1000,
+    idleMs: idleUs / 1000,
     functions: hottest(functions, totalUs, top),
     files: hottest(files, totalUs, top),
   };
@@ -72,7 +82,6 @@ function hottest(totals: Map<string, number>, totalUs: number, top: number): Hot
 
 // Keep the part of a path that names the package or the project file; internals stay as is.
 function shortFile(url: string): string {
-  if (url === '') return '(native)';
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) return url.slice(modules + 'node_modules/'.length);
   const project = url.indexOf('/dist/src/');
@@ -85,7 +94,8 @@ export function formatProfile(summary: ProfileSummary): string {
   const line = (h: HotSpot) =>
     `  ${(h.share * 100).toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.name}`;
   return [
-    `CPU profile of the gate: ${summary.totalMs.toFixed(0)} ms sampled`,
+    `CPU profile of the gate: ${summary.totalMs.toFixed(0)} ms busy, ` +
+      `${summary.idleMs.toFixed(0)} ms idle; shares are of the busy time`,
     'by file (self time):',
     ...summary.files.map(line),
     'by function (self time):',
