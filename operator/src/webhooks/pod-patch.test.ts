@@ -55,8 +55,12 @@ describe('buildPodPatch: injecting', () => {
       'https://portcullis.portcullis-system.svc:443',
       '--token-file',
       '/var/run/secrets/portcullis/token',
+      '--identity',
+      'system:serviceaccount:shop:default',
       '--metrics-port',
       '9464',
+      '--metrics-host',
+      '0.0.0.0',
       '--log-level',
       'info',
     ]);

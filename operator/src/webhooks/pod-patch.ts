@@ -126,7 +126,9 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
     }
   }
 
-  const gate = gateContainer(config, settings.settings);
+  const account = spec.serviceAccountName ?? 'default';
+  const identity = `system:serviceaccount:${namespace}:${account}`;
+  const gate = gateContainer(config, settings.settings, identity);
   if (config.nativeSidecars) {
     patch.push(insertFirst('/spec/initContainers', spec.initContainers, gate));
   } else {
@@ -272,7 +274,11 @@ function annotationOp(pod: V1Pod, key: string, value: string): JsonPatchOp {
   return { op: 'add', path: `/metadata/annotations/${escapePointerToken(key)}`, value };
 }
 
-function gateContainer(config: PodPatchConfig, settings: SidecarSettings): V1Container {
+function gateContainer(
+  config: PodPatchConfig,
+  settings: SidecarSettings,
+  identity: string,
+): V1Container {
   const health = (path: string) => ({ httpGet: { path, port: config.healthPort } });
   const env: V1EnvVar[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -292,8 +298,14 @@ function gateContainer(config: PodPatchConfig, settings: SidecarSettings): V1Con
       config.operatorUrl,
       '--token-file',
       TOKEN_FILE,
+      // The pod's own service account: the identity of callers that present no token.
+      '--identity',
+      identity,
       '--metrics-port',
       String(config.healthPort),
+      // kubelet probes the pod IP, not loopback.
+      '--metrics-host',
+      '0.0.0.0',
       '--log-level',
       settings.logLevel,
     ],
