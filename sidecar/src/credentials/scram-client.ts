@@ -18,11 +18,21 @@ const GS2_HEADER = 'n,,';
  * https://www.postgresql.org/docs/current/sasl-authentication.html
  */
 export class ScramClient {
-  private readonly clientNonce = randomBytes(18).toString('base64');
-  private readonly clientFirstBare = `n=,r=${this.clientNonce}`;
+  private readonly clientNonce: string;
+  private readonly clientFirstBare: string;
   private expectedServerSignature: Buffer | undefined;
 
-  constructor(private readonly password: string) {}
+  /**
+   * user and nonce exist for the RFC's test vectors; PostgreSQL ignores the SCRAM user name
+   * and the nonce must be fresh randomness otherwise.
+   */
+  constructor(
+    private readonly password: string,
+    options: { user?: string; nonce?: string } = {},
+  ) {
+    this.clientNonce = options.nonce ?? randomBytes(18).toString('base64');
+    this.clientFirstBare = `n=${options.user ?? ''},r=${this.clientNonce}`;
+  }
 
   /** client-first-message, the data of SASLInitialResponse. */
   clientFirstMessage(): string {

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { rm } from 'node:fs/promises';
+import pg from 'pg';
+import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { MessageWriter } from '../src/wire/message-writer.js';
+import { readCommandComplete } from '../src/wire/backend-decoders.js';
+import { startUpstream, type Upstream } from './support/gate-fixture.js';
+import {
+  memoryOf,
+  policyDirectory,
+  startGateProcess,
+  type GateProcess,
+} from './support/gate-process.js';
+import { RawClient } from './support/raw-client.js';
+
+jest.setTimeout(60_000);
+
+let upstream: Upstream;
+let dir: string;
+const gates: GateProcess[] = [];
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  dir = await policyDirectory(upstream);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(gates.map((gate) => gate.process.stop('SIGTERM')));
+  await upstream?.server.stop();
+  await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+async function mintedRoles(): Promise<string[]> {
+  const out = await upstream.server.sql("select rolname from pg_roles where rolname like 'pc\\_%'");
+  return out.split('\n').filter((line) => line !== '');
+}
+
+const MB = 1 << 20;
+
+describe('a one-million-row result', () => {
+  it('streams through the gate with bounded memory while the client reads slowly', async () => {
+    const gate = await startGateProcess(dir);
+    gates.push(gate);
+
+    // Warm up: one session, so that pools, parsers and JIT are in place before measuring.
+    const warm = new pg.Client({
+      connectionString: `postgresql://app:x@127.0.0.1:${gate.port}/app`,
+    });
+    await warm.connect();
+    await warm.query('select 1');
+    await warm.end();
+    const before = await memoryOf(gate.pid);
+
+    const client = await RawClient.connect(gate.port);
+    client.startup();
+    await client.until(BackendCode.readyForQuery);
+    client.send(
+      new MessageWriter()
+        .cstring("select n, repeat('x', 200) as filler from generate_series(1, 1000000) as n")
+        .build(FrontendCode.query),
+    );
+
+    let rows = 0;
+    let bytes = 0;
+    let stalled = false;
+    let tag = '';
+    for (;;) {
+      const frame = await client.next(30_000);
+      if (!frame) throw new Error('gate closed the session');
+      bytes += frame.bytes.length;
+      if (frame.code === BackendCode.dataRow) rows++;
+      if (frame.code === BackendCode.commandComplete) tag = readCommandComplete(frame.body);
+      if (frame.code === BackendCode.readyForQuery) break;
+      if (!stalled && bytes > 20 * MB) {
+        // A slow reader: without backpressure the gate would now buffer the rest in memory.
+        stalled = true;
+        client.socket.pause();
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        client.socket.resume();
+      }
+    }
+    client.close();
+    const after = await memoryOf(gate.pid);
+
+    expect(rows).toBe(1_000_000);
+    expect(tag).toBe('SELECT 1000000');
+    const growth = after.peak - before.rss;
+    process.stdout.write(
+      `1M rows (${(bytes / MB).toFixed(0)} MiB) through the gate: RSS before ${(before.rss / MB).toFixed(1)} MiB, ` +
+        `peak after ${(after.peak / MB).toFixed(1)} MiB, growth ${(growth / MB).toFixed(1)} MiB\n`,
+    );
+    // The result is ~220 MiB; a gate that buffered while the client stalled would grow by
+    // much of it. A bounded relay holds a few socket buffers.
+    expect(bytes).toBeGreaterThan(200 * MB);
+    expect(growth).toBeLessThan(48 * MB);
+  });
+});
+
+describe('the reaper', () => {
+  it('drops the roles of a gate killed with SIGKILL when the next gate starts', async () => {
+    const first = await startGateProcess(dir);
+    const clients = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const client = new pg.Client({
+          connectionString: `postgresql://app:x@127.0.0.1:${first.port}/app`,
+        });
+        client.on('error', () => undefined);
+        await client.connect();
+        await client.query('select 1');
+        return client;
+      }),
+    );
+    expect(await mintedRoles()).toHaveLength(3);
+
+    first.process.child.kill('SIGKILL');
+    await first.process.exited;
+    // Nobody dropped them: the sessions' roles outlive the killed gate.
+    expect(await mintedRoles()).toHaveLength(3);
+    await Promise.allSettled(clients.map((client) => client.end()));
+
+    const second = await startGateProcess(dir);
+    gates.push(second);
+    expect(await mintedRoles()).toEqual([]);
+  });
+});
