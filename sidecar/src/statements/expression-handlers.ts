@@ -1,4 +1,5 @@
 import { asArray, constantText, nameParts, unwrapNode, type ParseObject } from './parse-node.js';
+import { checkParserSetConfig } from './parser-settings.js';
 import { rangeVarName } from './table-names.js';
 import type { NodeHandler } from './tree-walker.js';
 
@@ -38,6 +39,7 @@ function classifySetConfig(walker: Parameters<NodeHandler>[0], fields: ParseObje
   } else if (ROLE_SETTINGS.has(setting)) {
     walker.addCallClass('role', `set_config('${setting}', ...) changes the role`);
   } else {
+    checkParserSetConfig(setting);
     walker.addCallClass('session');
   }
 }

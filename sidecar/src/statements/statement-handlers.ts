@@ -1,6 +1,7 @@
 import type { StatementClass } from '@portcullis/crds';
 import { fixedClass } from './command-classes.js';
 import { asArray, asObject, nameParts, unwrapNode } from './parse-node.js';
+import { checkParserSetting } from './parser-settings.js';
 import { listTableName } from './table-names.js';
 import { visitWith, type NodeHandler, type Scope, type TreeWalker } from './tree-walker.js';
 import { restrictsRows } from './where-filter.js';
@@ -151,6 +152,7 @@ const MULTI_SET_CLASSES: Record<string, StatementClass> = {
 const variableSet: NodeHandler = (walker, fields, scope) => {
   const name = typeof fields.name === 'string' ? fields.name : '';
   const lower = name.toLowerCase();
+  checkParserSetting(name, fields.kind, fields.args);
   const statementClass: StatementClass =
     lower === 'role' || lower === 'session_authorization'
       ? 'role'

@@ -90,6 +90,12 @@ export class TreeWalker {
       funcCall(this, object, scope);
       return;
     }
+    // ALTER ROLE/DATABASE/SYSTEM ... SET hold a bare VariableSetStmt.
+    const variableSet = this.handlerFor('VariableSetStmt');
+    if (typeof object.kind === 'string' && object.kind.startsWith('VAR_') && variableSet) {
+      variableSet(this, object, scope);
+      return;
+    }
     this.visitFields(object, scope);
   }
 

@@ -1,0 +1,47 @@
+import { asArray, asObject, constantText, unwrapNode } from './parse-node.js';
+import { ClassifyError } from './tree-walker.js';
+
+// The two settings that change how the server splits text into tokens. libpg-query reads
+// text as UTF-8 with standard_conforming_strings on; with the setting off, '\' escapes a
+// quote, and `SELECT '\', 'x; DELETE FROM t; --'` is one harmless SELECT to the gate but a
+// DELETE to the server. A client encoding such as SJIS hides a backslash inside a character.
+const SAFE_VALUES: Record<string, readonly string[]> = {
+  standard_conforming_strings: ['on', 'true', 'yes', '1'],
+  client_encoding: ['utf8', 'utf-8', 'unicode'],
+};
+
+/** The settings whose change would make the server read text differently from the gate. */
+export const PARSER_SETTINGS: readonly string[] = Object.keys(SAFE_VALUES);
+
+function settingValue(args: unknown): string | undefined {
+  const [first, ...rest] = asArray(args);
+  if (rest.length > 0) return undefined;
+  const text = constantText(first);
+  if (text !== undefined) return text.toLowerCase();
+  // An integer constant; libpg-query leaves out an ival of 0.
+  const constant = unwrapNode(first);
+  if (constant?.type !== 'A_Const' || !('ival' in constant.fields)) return undefined;
+  return String(asObject(constant.fields.ival)?.ival ?? 0);
+}
+
+/**
+ * Throws ClassifyError when a SET (or a function's SET clause, or ALTER ROLE ... SET) would
+ * move a parser setting away from what the gate assumes; SET to the assumed value passes.
+ */
+export function checkParserSetting(name: string, kind: unknown, args: unknown): void {
+  const safe = SAFE_VALUES[name.toLowerCase()];
+  if (safe === undefined) return;
+  const value = kind === 'VAR_SET_VALUE' ? settingValue(args) : undefined;
+  if (value !== undefined && safe.includes(value)) return;
+  throw new ClassifyError(
+    `changing ${name.toLowerCase()} would make the server read statements differently from the gate`,
+  );
+}
+
+/** Throws ClassifyError for set_config of a parser setting, whatever the value. */
+export function checkParserSetConfig(setting: string): void {
+  if (!PARSER_SETTINGS.includes(setting)) return;
+  throw new ClassifyError(
+    `set_config of ${setting} would make the server read statements differently from the gate`,
+  );
+}
