@@ -1,0 +1,168 @@
+import type { RelationLookup, RelationShape } from './lineage/lineage-types.js';
+import type { RelationName } from './lineage/relation-names.js';
+
+/**
+ * Runs one catalog query on a connection the caller owns and returns its rows. The masking
+ * module never opens connections; the session supplies one that may read pg_catalog.
+ */
+export type CatalogQuery = (
+  sql: string,
+  params: unknown[],
+) => Promise<readonly Record<string, unknown>[]>;
+
+/** A result column's origin resolved to names. */
+export interface ColumnOrigin {
+  schema: string;
+  table: string;
+  column: string;
+  typeOid: number;
+}
+
+/** Raised when the catalog cannot be read; callers fail closed (mask all, or refuse). */
+export class CatalogError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CatalogError';
+  }
+}
+
+interface Relation extends RelationShape {
+  oid: number;
+  byAttnum: Map<number, { name: string; typeOid: number }>;
+}
+
+// Relation kinds a query can read rows from: table, view, materialized view, foreign table,
+// partitioned table (pg_class.relkind).
+const RELATION_COLUMNS = `
+  select c.oid::int8 as oid, n.nspname as schema, c.relname as name,
+         a.attnum::int4 as attnum, a.attname as column, a.atttypid::int8 as type_oid
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    left join pg_catalog.pg_attribute a
+      on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+   where c.relkind in ('r', 'v', 'm', 'f', 'p') and `;
+const BY_OID = `${RELATION_COLUMNS} c.oid = any($1::oid[]) order by c.oid, a.attnum`;
+const BY_NAME = `${RELATION_COLUMNS} c.relname = any($1::text[]) order by c.oid, a.attnum`;
+// Domains count as their base type; category S is "string types" (pg_type.typcategory).
+const STRING_TYPES = `
+  select t.oid::int8 as oid
+    from pg_catalog.pg_type t
+    left join pg_catalog.pg_type b on t.typtype = 'd' and b.oid = t.typbasetype
+   where t.oid = any($1::oid[]) and coalesce(b.typcategory, t.typcategory) = 'S'`;
+
+/**
+ * Table and column names by OID and by name, for one DataSource, cached until invalidate().
+ * Column origins in RowDescription (table OID, attribute number) resolve through it, and lineage
+ * analysis reads table column lists from it (RelationLookup).
+ */
+export class ColumnCatalog implements RelationLookup {
+  private relations = new Map<number, Relation>();
+  private namesLoaded = new Set<string>();
+  private typesChecked = new Map<number, boolean>();
+  private generation = 0;
+
+  /** Forgets everything; the session calls it when DDL has passed on this DataSource. */
+  invalidate(): void {
+    this.relations = new Map();
+    this.namesLoaded = new Set();
+    this.typesChecked = new Map();
+    this.generation++;
+  }
+
+  /** Loads the relations with these OIDs (RowDescription table OIDs; 0 is skipped). */
+  async loadOids(query: CatalogQuery, oids: Iterable<number>): Promise<void> {
+    const missing = [...new Set(oids)].filter((oid) => oid !== 0 && !this.relations.has(oid));
+    if (missing.length === 0) return;
+    await this.load(query, BY_OID, missing.map(String));
+  }
+
+  /** Loads the relations a statement names, in every schema (unqualified names may be any). */
+  async loadNames(query: CatalogQuery, names: readonly RelationName[]): Promise<void> {
+    const missing = [...new Set(names.map((n) => n.name))].filter((n) => !this.namesLoaded.has(n));
+    if (missing.length === 0) return;
+    const generation = await this.load(query, BY_NAME, missing);
+    if (generation === this.generation) for (const name of missing) this.namesLoaded.add(name);
+  }
+
+  /** Finds which of these type OIDs are string types (citext, domains over text ...). */
+  async loadTypes(query: CatalogQuery, oids: Iterable<number>): Promise<void> {
+    const missing = [...new Set(oids)].filter((oid) => !this.typesChecked.has(oid));
+    if (missing.length === 0) return;
+    const generation = this.generation;
+    const rows = await this.run(query, STRING_TYPES, [missing.map(String)]);
+    if (generation !== this.generation) return;
+    const strings = new Set(rows.map((r) => Number(r.oid)));
+    for (const oid of missing) this.typesChecked.set(oid, strings.has(oid));
+  }
+
+  /** Type OIDs known (after loadTypes) to be string types. */
+  textTypes(): ReadonlySet<number> {
+    return new Set([...this.typesChecked].filter(([, text]) => text).map(([oid]) => oid));
+  }
+
+  /** The column a RowDescription field comes from, once loadOids() has seen its table. */
+  origin(tableOid: number, attnum: number): ColumnOrigin | undefined {
+    const relation = this.relations.get(tableOid);
+    const column = relation?.byAttnum.get(attnum);
+    if (relation === undefined || column === undefined) return undefined;
+    return {
+      schema: relation.schema,
+      table: relation.name,
+      column: column.name,
+      typeOid: column.typeOid,
+    };
+  }
+
+  /**
+   * Relations a name denotes. Unqualified: the pg_catalog one if any (PostgreSQL searches it
+   * first), else every schema's. NOTE: the session's search_path is not known here, so an
+   * unqualified name may match tables in several schemas; lineage then unions them.
+   */
+  lookup(schema: string | undefined, name: string): readonly RelationShape[] | undefined {
+    if (!this.namesLoaded.has(name)) return undefined;
+    const all = [...this.relations.values()].filter((r) => r.name === name);
+    if (schema !== undefined) return all.filter((r) => r.schema === schema);
+    const system = all.filter((r) => r.schema === 'pg_catalog');
+    return system.length > 0 ? system : all;
+  }
+
+  private async load(query: CatalogQuery, sql: string, keys: string[]): Promise<number> {
+    const generation = this.generation;
+    const rows = await this.run(query, sql, [keys]);
+    if (generation !== this.generation) return generation;
+
+    const loaded = new Map<number, Relation>();
+    for (const row of rows) {
+      const oid = Number(row.oid);
+      let relation = loaded.get(oid);
+      if (relation === undefined) {
+        relation = {
+          oid,
+          schema: String(row.schema),
+          name: String(row.name),
+          columns: [],
+          byAttnum: new Map(),
+        };
+        loaded.set(oid, relation);
+      }
+      if (row.attnum === null || row.attnum === undefined) continue;
+      const column = { name: String(row.column), typeOid: Number(row.type_oid) };
+      (relation.columns as { name: string; typeOid: number }[]).push(column);
+      relation.byAttnum.set(Number(row.attnum), column);
+    }
+    for (const [oid, relation] of loaded) this.relations.set(oid, relation);
+    return generation;
+  }
+
+  private async run(
+    query: CatalogQuery,
+    sql: string,
+    params: unknown[],
+  ): Promise<readonly Record<string, unknown>[]> {
+    try {
+      return await query(sql, params);
+    } catch (error) {
+      throw new CatalogError('reading column names from the catalog failed', { cause: error });
+    }
+  }
+}
