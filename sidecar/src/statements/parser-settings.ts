@@ -21,7 +21,8 @@ function settingValue(args: unknown): string | undefined {
   // An integer constant; libpg-query leaves out an ival of 0.
   const constant = unwrapNode(first);
   if (constant?.type !== 'A_Const' || !('ival' in constant.fields)) return undefined;
-  return String(asObject(constant.fields.ival)?.ival ?? 0);
+  const ival = asObject(constant.fields.ival)?.ival ?? 0;
+  return typeof ival === 'number' ? String(ival) : undefined;
 }
 
 /**
