@@ -41,11 +41,15 @@ export interface RuleFailure {
 export function withRules<S extends z.ZodType>(schema: S, ...rules: Rule<z.output<S>>[]): S {
   let checked = schema;
   for (const rule of rules) {
-    checked = checked.refine((value) => holdsOrUndecided(rule, value), {
-      message: rule.message,
-      path: fieldPathSegments(rule.fieldPath),
-      when: (payload) => !payload.issues.some((i) => isOwnTypeError(i)),
-    });
+    const path = fieldPathSegments(rule.fieldPath);
+    checked = checked.superRefine(
+      (value, payload) => {
+        if (holds(rule, value, payload.issues.length > 0)) return;
+        // zod prefixes an issue's path in place as it bubbles up, so each issue gets its own array.
+        payload.addIssue({ code: 'custom', message: rule.message, path: [...path] });
+      },
+      { when: (payload) => !payload.issues.some((i) => isOwnTypeError(i)) },
+    );
   }
   return attachCel(checked, schema, rules);
 }
@@ -89,12 +93,13 @@ export function celEquals(a: unknown, b: unknown): boolean {
 }
 
 // A rule that throws on a value other checks have already refused (a duration that does not
-// parse, say) has nothing to add; the refusal stands on its own.
-function holdsOrUndecided<T>(rule: Rule<T>, value: T): boolean {
+// parse, say) has nothing to add: that refusal stands on its own. Without another problem, a
+// throw is a bug in the rule, and the value fails closed.
+function holds<T>(rule: Rule<T>, value: T, refusedAlready: boolean): boolean {
   try {
     return rule.holds(value);
   } catch {
-    return true;
+    return refusedAlready;
   }
 }
 
