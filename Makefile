@@ -39,3 +39,8 @@ test-integration: build ## Run only the tests against a real PostgreSQL
 bench: build ## pgbench -S direct vs PgBouncer vs the gate, 3 query modes (BENCH_ARGS=--help)
 	scripts/system-deps.sh --bench
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node bench/dist/src/run-bench.js $(BENCH_ARGS)
+
+.PHONY: demo
+demo: build ## Throwaway PostgreSQL, the gate standalone, a psql session as a minted role
+	scripts/system-deps.sh
+	node sidecar/dist/scripts/demo-standalone.js
