@@ -4,7 +4,10 @@ import { formatSummary, median, summarize } from './bench-report.js';
 import type { QueryMode } from './pgbench-runner.js';
 
 function sample(round: number, mode: QueryMode, target: Target, tps: number): Sample {
-  return { round, mode, target, tps, latencyMs: 8000 / tps, transactions: tps * 5, failed: 0 };
+  const base = { round, mode, target, tps, latencyMs: 8000 / tps, transactions: tps * 5 };
+  return target === 'direct'
+    ? { ...base, failed: 0 }
+    : { ...base, failed: 0, proxyCpuUs: tps / 1000 };
 }
 
 describe('median', () => {
@@ -59,7 +62,8 @@ describe('summarize', () => {
   it('prints one line per target and the ratios of each mode', () => {
     const text = formatSummary(summarize(samples, ['simple', 'prepared']));
 
-    expect(text).toMatch(/^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333$/m);
+    expect(text).toMatch(/^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333\s+24\.0$/m);
+    expect(text).toMatch(/^simple {4}direct {5}\s+30000\s+10000\.\.31000\s+0\.267\s+-$/m);
     expect(text).toContain('gate/direct       0.80x  (rounds 0.79..2.30)');
     expect(text).toContain('gate/pgbouncer    1.20x  (rounds 1.17..1.21)');
     expect(text).toContain('pgbouncer/direct  0.50x  (rounds 0.50..0.50)');

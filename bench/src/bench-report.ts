@@ -10,6 +10,8 @@ export interface Sample extends PgbenchResult {
   round: number;
   mode: QueryMode;
   target: Target;
+  /** CPU time the proxy (PgBouncer, the gate) used per transaction, in microseconds. */
+  proxyCpuUs?: number;
 }
 
 /** The medians of one target in one mode, with the spread of its rounds. */
@@ -19,6 +21,8 @@ export interface TargetSummary {
   tpsMin: number;
   tpsMax: number;
   rounds: number;
+  /** Median CPU time of the proxy per transaction, in microseconds; none for direct. */
+  proxyCpuUs?: number;
 }
 
 /**
@@ -57,12 +61,14 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
       const runs = samples.filter((s) => s.mode === mode && s.target === target);
       if (runs.length === 0) continue;
       const tps = runs.map((r) => r.tps);
+      const cpu = runs.flatMap((r) => (r.proxyCpuUs === undefined ? [] : [r.proxyCpuUs]));
       targets[target] = {
         tps: median(tps),
         latencyMs: median(runs.map((r) => r.latencyMs)),
         tpsMin: Math.min(...tps),
         tpsMax: Math.max(...tps),
         rounds: runs.length,
+        ...(cpu.length > 0 ? { proxyCpuUs: median(cpu) } : {}),
       };
     }
     const ofMode = samples.filter((s) => s.mode === mode);
@@ -102,16 +108,17 @@ function ratio(
 export function formatSummary(summaries: ModeSummary[]): string {
   const lines = [
     `${'mode'.padEnd(10)}${'target'.padEnd(11)}${'TPS (median)'.padStart(13)}` +
-      `${'min..max'.padStart(20)}${'latency ms'.padStart(12)}`,
+      `${'min..max'.padStart(20)}${'latency ms'.padStart(12)}${'proxy CPU us/tx'.padStart(17)}`,
   ];
   for (const summary of summaries) {
     for (const target of TARGETS) {
       const t = summary.targets[target];
       if (t === undefined) continue;
       const spread = `${t.tpsMin.toFixed(0)}..${t.tpsMax.toFixed(0)}`;
+      const cpu = t.proxyCpuUs === undefined ? '-' : t.proxyCpuUs.toFixed(1);
       lines.push(
         `${summary.mode.padEnd(10)}${target.padEnd(11)}${t.tps.toFixed(0).padStart(13)}` +
-          `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}`,
+          `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}${cpu.padStart(17)}`,
       );
     }
     const named: [string, Ratio | undefined][] = [

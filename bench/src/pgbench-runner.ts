@@ -17,6 +17,8 @@ export interface Endpoint {
   /** Sent only when the endpoint asks for one (PGPASSWORD). */
   password: string;
   database: string;
+  /** The proxy in between, whose CPU time per transaction the bench reports. */
+  proxyPid?: number;
 }
 
 /** One select-only run. */

@@ -14,6 +14,7 @@ const run = promisify(execFile);
 export interface PgBouncer {
   host: string;
   port: number;
+  pid: number | undefined;
   version: string;
   stop(): Promise<void>;
 }
@@ -54,6 +55,7 @@ export async function startPgBouncer(server: PostgresServer, database: string): 
   return {
     host: '127.0.0.1',
     port,
+    pid: child.pid,
     version,
     stop: async () => {
       await stopProcess(child);

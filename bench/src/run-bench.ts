@@ -16,6 +16,7 @@ import { startGate } from './gate-process.js';
 import { startPgBouncer } from './pgbouncer-process.js';
 import type { Endpoint } from './pgbench-runner.js';
 import { runPgbench } from './pgbench-runner.js';
+import { processCpuMs } from './process-cpu.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       `median of ${options.rounds} rounds, scale ${options.scale}, ${cpus().length} CPUs\n`,
   );
   say(formatSummary(summary));
+  say('proxy CPU us/tx: CPU time (user + system) PgBouncer or the gate used per transaction');
 
   const results = {
     startedAt,
@@ -101,7 +103,10 @@ async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: str
   if (options.targets.includes('pgbouncer')) {
     const bouncer = await startPgBouncer(server, DATABASE);
     cleanups.push(() => bouncer.stop());
-    setup.endpoints.pgbouncer = endpointOf(bouncer.host, bouncer.port, server);
+    setup.endpoints.pgbouncer = {
+      ...endpointOf(bouncer.host, bouncer.port, server),
+      proxyPid: bouncer.pid,
+    };
     setup.versions['pgbouncer'] = bouncer.version;
     say(`PgBouncer (session mode) on ${bouncer.host}:${bouncer.port}`);
   }
@@ -120,7 +125,12 @@ async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: str
     // The policy admits the workload identity, so no password is asked; a non-JWT one would
     // mean "no token" anyway.
     const user = 'pgbench';
-    setup.endpoints.gate = { ...endpointOf(gate.host, gate.port, server), user, password: 'x' };
+    setup.endpoints.gate = {
+      ...endpointOf(gate.host, gate.port, server),
+      user,
+      password: 'x',
+      proxyPid: gate.child.pid,
+    };
     say(`gate on ${gate.host}:${gate.port}, metrics on :${gate.metricsPort}`);
   }
   if (!options.targets.includes('direct')) delete setup.endpoints.direct;
@@ -170,11 +180,22 @@ async function measure(
     const order = targets.map((_, i) => targets[(i + round - 1) % targets.length] as Target);
     for (const mode of options.modes) {
       for (const target of order) {
-        const result = await runPgbench(endpoints[target] as Endpoint, { ...spec, mode });
-        samples.push({ round, mode, target, ...result });
+        const endpoint = endpoints[target] as Endpoint;
+        const pid = endpoint.proxyPid;
+        const cpuBefore = pid === undefined ? 0 : await processCpuMs(pid);
+        const result = await runPgbench(endpoint, { ...spec, mode });
+        const sample: Sample = { round, mode, target, ...result };
+        if (pid !== undefined) {
+          sample.proxyCpuUs =
+            (((await processCpuMs(pid)) - cpuBefore) * 1000) / result.transactions;
+        }
+        samples.push(sample);
         say(
           `round ${round}/${options.rounds}  ${mode.padEnd(9)} ${target.padEnd(10)}` +
-            `${result.tps.toFixed(0).padStart(8)} tps ${result.latencyMs.toFixed(3).padStart(8)} ms`,
+            `${result.tps.toFixed(0).padStart(8)} tps ${result.latencyMs.toFixed(3).padStart(8)} ms` +
+            (sample.proxyCpuUs === undefined
+              ? ''
+              : `  proxy ${sample.proxyCpuUs.toFixed(1)} us/tx`),
         );
       }
     }

@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+// Clock ticks per second of /proc/PID/stat's times; 100 on every common Linux build.
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    const text = execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim();
+    ticksPerSecond = Number(text) > 0 ? Number(text) : 100;
+  }
+  return ticksPerSecond;
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in milliseconds, from
+ * /proc/PID/stat (fields 14 and 15, utime and stime, in clock ticks; see proc(5)). Unlike a
+ * profile, this does not count the time the process waited for a CPU on a busy machine.
+ */
+export async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: split after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / clockTicks();
+}
