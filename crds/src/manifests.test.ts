@@ -54,6 +54,19 @@ describe('parseManifests', () => {
     ]);
   });
 
+  it('reports an alias bomb instead of expanding it', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const result = parseManifests(levels.join('\n'));
+    expect(!result.ok && result.problems).toEqual([
+      { document: 0, path: '', message: expect.stringMatching(/alias/i) as unknown },
+    ]);
+  });
+
   it('refuses two objects of the same kind, namespace and name', () => {
     const result = parseManifests(yamlOf(validDataSource(), validDataSource('default')));
     expect(!result.ok && result.problems).toEqual([

@@ -67,7 +67,13 @@ export function parseManifests(
       for (const error of doc.errors) problems.push({ document, path: '', message: error.message });
       return;
     }
-    const obj: unknown = doc.toJS();
+    let obj: unknown;
+    try {
+      obj = doc.toJS(); // refuses alias bombs: more than 100 alias expansions per document
+    } catch (error) {
+      problems.push({ document, path: '', message: (error as Error).message });
+      return;
+    }
     if (obj === null || obj === undefined) return; // an empty document, e.g. after a final ---
 
     const { apiVersion, kind, name } = identify(obj);
