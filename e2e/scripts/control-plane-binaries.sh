@@ -112,11 +112,12 @@ find_go() {
 
 # Runs the go command in a directory. Its stdout goes to stderr, so that
 # nothing but the NAME=path lines ever reaches our stdout. CGO is off because
-# the upstream release binaries are static too and we need no C toolchain.
+# the upstream release binaries are static too and we need no C toolchain;
+# GOWORK is off so that a go.work above the cache cannot change what we build.
 go_in() {
 	local dir=$1
 	shift
-	(cd "$dir" && CGO_ENABLED=0 "$GO" "$@") >&2
+	(cd "$dir" && CGO_ENABLED=0 GOWORK=off "$GO" "$@") >&2
 }
 
 # Prints one field (Time, GoMod, GoVersion, ...) of a module version's
@@ -129,12 +130,14 @@ module_field() {
 
 # Serialises builds between concurrent callers. The lock is held until the
 # script exits; whoever waited finds the binary built and skips the build.
+# Holding it, we also sweep temporary files that a killed run left behind.
 take_build_lock() {
 	exec {lock_fd}>"$CACHE_DIR/build.lock"
 	if ! flock -n "$lock_fd"; then
 		log "another run is building; waiting for $CACHE_DIR/build.lock"
 		flock "$lock_fd"
 	fi
+	rm -rf -- "$BIN_DIR"/*.tmp.*
 }
 
 # Writes a throwaway module that depends on MODULE@VERSION. We cannot simply
@@ -215,7 +218,6 @@ build_helm() {
 	[[ -n $client_go ]] || die "cannot find k8s.io/client-go in helm $HELM_VERSION's go.mod"
 	major=1 minor=$client_go
 	local flags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
-	flags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 	for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
 		flags+=" -X $pkg.k8sVersionMajor=$major -X $pkg.k8sVersionMinor=$minor"
 	done
@@ -303,7 +305,11 @@ main() {
 		for target in "${missing[@]}"; do
 			dest=$(cached_path "$target")
 			# Another run may have built it while we waited for the lock.
-			[[ -x $dest ]] || build_target "$target" "$dest"
+			if [[ -x $dest ]]; then
+				log "$target: built meanwhile by another run"
+			else
+				build_target "$target" "$dest"
+			fi
 			RESOLVED[$target]=$dest
 		done
 	fi
