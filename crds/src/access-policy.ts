@@ -143,7 +143,9 @@ const guardrailsSchema = z.strictObject({
     .describe('Allow the FunctionCall message of the protocol (fast-path calls).'),
 });
 
+/** How a masking rule replaces a value. */
 export const MASK_STRATEGIES = ['redact', 'partial', 'hash', 'null'] as const;
+/** Detectors that recognise sensitive values by their content, whatever the column. */
 export const VALUE_DETECTORS = [
   'credit_card',
   'iban',
@@ -300,6 +302,7 @@ export const accessPolicySpecSchema = z
   })
   .describe('Who may use the DataSource, as which role, and under which rules.');
 
+/** AccessPolicy status, written by the operator through the status subresource. */
 export const accessPolicyStatusSchema = z
   .strictObject({
     observedGeneration: z
@@ -318,6 +321,7 @@ export const accessPolicyStatusSchema = z
   })
   .describe('What the operator last observed; written by the operator only.');
 
+/** A whole AccessPolicy object as stored and as written in a manifest. */
 export const accessPolicySchema = z.strictObject({
   apiVersion: z.literal(GROUP_VERSION),
   kind: z.literal('AccessPolicy'),

@@ -10,7 +10,9 @@ import { statementClassSchema } from './statement-class.js';
 import type { RuleFailure, TransitionRule } from './validation-rule.js';
 import { celEquals, transitionFailures, withTransitionRules } from './validation-rule.js';
 
+/** What an approver may decide. */
 export const APPROVAL_VERDICTS = ['approve', 'deny'] as const;
+/** Where an AccessRequest stands, as the operator reports it in status.phase. */
 export const ACCESS_REQUEST_PHASES = ['Pending', 'Approved', 'Denied', 'Expired'] as const;
 
 const accessRequestSpecShape = z.strictObject({
@@ -99,11 +101,13 @@ export const ACCESS_REQUEST_SPEC_TRANSITIONS: readonly TransitionRule<Spec>[] = 
   })),
 ];
 
+/** AccessRequest spec, with its update rules attached for the CRD. */
 export const accessRequestSpecSchema = withTransitionRules(
   accessRequestSpecShape,
   ...ACCESS_REQUEST_SPEC_TRANSITIONS,
 ).describe('One operation the gate holds until a human decides, and the decision.');
 
+/** AccessRequest status, written by the operator through the status subresource. */
 export const accessRequestStatusSchema = z
   .strictObject({
     phase: z
@@ -122,6 +126,7 @@ export const accessRequestStatusSchema = z
   })
   .describe('Where the request stands; written by the operator only.');
 
+/** A whole AccessRequest object as stored. */
 export const accessRequestSchema = z.strictObject({
   apiVersion: z.literal(GROUP_VERSION),
   kind: z.literal('AccessRequest'),

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { CEL_RULES_KEY, withRules } from './validation-rule.js';
 
+/** The API group of every Portcullis kind. */
 export const API_GROUP = 'portcullis.dev';
+/** The one served and stored version. */
 export const API_VERSION = 'v1alpha1';
+/** The apiVersion objects carry: portcullis.dev/v1alpha1. */
 export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 
 // Every pattern below is written for both engines that read it: JavaScript here, and Go's RE2
@@ -74,10 +77,12 @@ export function columnKeyedMap<V extends z.ZodType>(value: V, maxProperties: num
     });
 }
 
+/** A reference by name to an object in the same namespace. */
 export const localObjectReferenceSchema = z.strictObject({
   name: objectNameSchema.describe('Name of the object in the same namespace.'),
 });
 
+/** One key of a Secret in the same namespace. */
 export const secretKeySelectorSchema = z.strictObject({
   name: objectNameSchema.describe('Name of the Secret in the same namespace.'),
   key: z.string().min(1).max(253).describe('Key within the Secret.'),

@@ -10,6 +10,7 @@ import {
 } from './common.js';
 import { withRules } from './validation-rule.js';
 
+/** How the sidecar secures its connection to PostgreSQL. */
 export const TLS_MODES = ['disable', 'require', 'verify-full'] as const;
 
 const upstreamTlsSchema = withRules(
@@ -110,6 +111,7 @@ export const dataSourceSpecSchema = z
   })
   .describe('The database, and how the sidecar reaches it and mints roles on it.');
 
+/** DataSource status, written by the operator through the status subresource. */
 export const dataSourceStatusSchema = z
   .strictObject({
     observedGeneration: z
@@ -132,6 +134,7 @@ export const dataSourceStatusSchema = z
   })
   .describe('What the operator last observed; written by the operator only.');
 
+/** A whole DataSource object as stored and as written in a manifest. */
 export const dataSourceSchema = z.strictObject({
   apiVersion: z.literal(GROUP_VERSION),
   kind: z.literal('DataSource'),

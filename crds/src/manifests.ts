@@ -25,6 +25,7 @@ export interface SkippedManifest {
   name?: string;
 }
 
+/** Options of parseManifests. */
 export interface ParseManifestsOptions {
   /**
    * What to do with a document of another kind (a Job, a ServiceAccount): 'reject' (the

@@ -25,6 +25,7 @@ export const STATEMENT_CLASSES = [
   'utility', // VACUUM, ANALYZE, CHECKPOINT, LOCK, ...
 ] as const;
 
+/** One statement class, as guardrails and approval rules name it. */
 export const statementClassSchema = z.enum(STATEMENT_CLASSES);
 export type StatementClass = z.infer<typeof statementClassSchema>;
 

@@ -19,10 +19,12 @@ export class NonStructuralSchemaError extends Error {
   }
 }
 
-// The keys a node may carry, in the order they are written, so the output is stable and reads
-// from what a field is to what is inside it. Anything else (anyOf, $ref, propertyNames...)
-// has no place in a structural schema:
-// https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
+/**
+ * The keys a node may carry, in the order they are written, so the output is stable and reads
+ * from what a field is to what is inside it. Anything else (anyOf, $ref, propertyNames...)
+ * has no place in a structural schema:
+ * https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#specifying-a-structural-schema
+ */
 export const NODE_KEYS = [
   'description',
   'type',
