@@ -16,6 +16,15 @@ export const DEFAULT_SIDECAR_RESOURCES: SidecarResources = {
   limits: { memory: '256Mi' },
 };
 
+/** Default sidecar settings: the resources above, and info logging. */
+export const DEFAULT_SIDECAR_SETTINGS: SidecarSettings = {
+  resources: DEFAULT_SIDECAR_RESOURCES,
+  logLevel: 'info',
+};
+
+/** Lifetime of the projected token: kubelet renews it at 80%, so about every 48 minutes. */
+export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
