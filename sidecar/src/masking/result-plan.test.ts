@@ -1,118 +1,26 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  accessPolicySchema,
-  dataSourceSchema,
-  type AccessPolicy,
-  type MaskingRule,
-} from '@portcullis/crds';
+import type { AccessPolicy, MaskingRule } from '@portcullis/crds';
 import { loadModule, parseSync } from 'libpg-query';
-import type { ColumnOrigin } from './column-catalog.js';
-import type { RelationLookup, RelationShape } from './lineage/lineage-types.js';
 import { parsedStatements, statementLineage } from './lineage/statement-lineage.js';
+import { checkStatement, maskingSettings, planRows, type MaskingPlan } from './result-plan.js';
 import {
-  checkStatement,
-  maskingSettings,
-  planRows,
-  type MaskingPlan,
-  type PlanCatalog,
-} from './result-plan.js';
+  catalog,
+  column,
+  CUSTOMERS,
+  dataSource,
+  hashKey,
+  INT4,
+  JSON_OID,
+  ORDERS,
+  policy,
+  RULES,
+  TEXT,
+} from './shop-fixture.js';
 import type { ResultColumn } from './row-masker.js';
-
-const TEXT = 25;
-const INT4 = 23;
-const JSON_OID = 114;
-const CUSTOMERS = 16400;
-const ORDERS = 16410;
-const hashKey = Buffer.from('test hash key, 32 bytes long....');
-
-const tables: (RelationShape & { oid: number; types: number[] })[] = [
-  {
-    oid: CUSTOMERS,
-    schema: 'public',
-    name: 'customers',
-    types: [INT4, TEXT, TEXT, INT4],
-    columns: [],
-  },
-  { oid: ORDERS, schema: 'public', name: 'orders', types: [INT4, INT4, TEXT], columns: [] },
-];
-tables[0]!.columns = ['id', 'email', 'card', 'pin'].map((name, i) => ({
-  name,
-  typeOid: tables[0]!.types[i]!,
-}));
-tables[1]!.columns = ['id', 'customer_id', 'note'].map((name, i) => ({
-  name,
-  typeOid: tables[1]!.types[i]!,
-}));
-
-const catalog: PlanCatalog & RelationLookup = {
-  origin(tableOid, attnum): ColumnOrigin | undefined {
-    const table = tables.find((t) => t.oid === tableOid);
-    const column = table?.columns[attnum - 1];
-    if (table === undefined || column === undefined) return undefined;
-    return {
-      schema: table.schema,
-      table: table.name,
-      column: column.name,
-      typeOid: column.typeOid,
-    };
-  },
-  textTypes: () => new Set(),
-  lookup: (schema, name) =>
-    tables.filter((t) => t.name === name && (schema === undefined || t.schema === schema)),
-};
-
-const dataSource = dataSourceSchema.parse({
-  apiVersion: 'portcullis.dev/v1alpha1',
-  kind: 'DataSource',
-  metadata: { name: 'shop' },
-  spec: {
-    host: 'db',
-    database: 'shop',
-    minter: { secretRef: { name: 'minter' }, grantableRoles: ['reader'] },
-    classification: {
-      'public.customers.email': 'email',
-      'public.customers.card': 'credit_card',
-      'public.customers.pin': 'secret',
-    },
-  },
-});
-
-function policy(
-  rules: MaskingRule[],
-  extra: { derived?: string; binary?: string } = {},
-): AccessPolicy {
-  return accessPolicySchema.parse({
-    apiVersion: 'portcullis.dev/v1alpha1',
-    kind: 'AccessPolicy',
-    metadata: { name: 'shop-readers' },
-    spec: {
-      dataSourceRef: { name: 'shop' },
-      workloadSelector: {},
-      subjects: [{ serviceAccount: { name: 'app' } }],
-      grant: { role: 'reader' },
-      masking: { rules, ...extra },
-    },
-  });
-}
-
-const RULES: MaskingRule[] = [
-  { classification: 'email', strategy: 'partial' },
-  { classification: 'credit_card', strategy: 'partial' },
-  { classification: 'secret', strategy: 'redact' },
-];
 
 beforeAll(async () => {
   await loadModule();
 });
-
-function column(
-  name: string,
-  typeOid: number,
-  origin?: [number, number],
-  format: 0 | 1 = 0,
-): ResultColumn {
-  return { name, typeOid, tableOid: origin?.[0] ?? 0, attnum: origin?.[1] ?? 0, format };
-}
 
 function plan(p: AccessPolicy, sql: string | undefined, columns: ResultColumn[]): MaskingPlan {
   const settings = maskingSettings(p, dataSource, hashKey);
