@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { accessPolicySchema, dataSourceSchema } from '@portcullis/crds';
 import type { Logger } from 'pino';
+import { answerMessage, operatorRequest } from './operator-request.js';
 import type { PolicySnapshot, PolicySource } from './policy-source.js';
 
 /** Options of an OperatorPolicySource. */
@@ -161,38 +161,22 @@ export class OperatorPolicySource implements PolicySource {
 
   /** One GET /v1/bundle; waits up to waitSeconds for a change when a version is known. */
   private async fetchBundle(waitSeconds: number): Promise<FetchResult> {
-    const token = (await readFile(this.options.tokenFile, 'utf8')).trim();
-    if (token === '') throw new PolicyFetchError(`token file ${this.options.tokenFile} is empty`);
-    const url = new URL('/v1/bundle', this.options.url);
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-    };
-    if (this.snapshot !== undefined && waitSeconds > 0) {
-      url.searchParams.set('wait', `${waitSeconds}s`);
-      headers['if-none-match'] = this.snapshot.version;
-    }
-
-    const { status, body } = await this.get(url, headers, (waitSeconds + 15) * 1_000);
-    if (status === 304) return { changed: false };
-    if (status === 401 || status === 403) throw new BundleRefusedError(status, messageOf(body));
-    if (status !== 200)
-      throw new PolicyFetchError(`operator answered ${status}: ${messageOf(body)}`);
-    return { changed: true, snapshot: toSnapshot(JSON.parse(body) as BundleBody) };
-  }
-
-  private get(url: URL, headers: Record<string, string>, timeoutMs: number) {
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]);
-    return new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = https.get(url, { headers, ca: this.ca, signal }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
+    const endpoint = { url: this.options.url, tokenFile: this.options.tokenFile, ca: this.ca };
+    const polling = this.snapshot !== undefined && waitSeconds > 0;
+    const { status, body } = await operatorRequest(endpoint, '/v1/bundle', {
+      query: polling ? { wait: `${waitSeconds}s` } : {},
+      headers: polling ? { 'if-none-match': this.snapshot!.version } : {},
+      signal: AbortSignal.any([
+        this.stopping.signal,
+        AbortSignal.timeout((waitSeconds + 15) * 1_000),
+      ]),
     });
+    if (status === 304) return { changed: false };
+    if (status === 401 || status === 403) throw new BundleRefusedError(status, answerMessage(body));
+    if (status !== 200) {
+      throw new PolicyFetchError(`operator answered ${status}: ${answerMessage(body)}`);
+    }
+    return { changed: true, snapshot: toSnapshot(JSON.parse(body) as BundleBody) };
   }
 }
 
@@ -220,16 +204,6 @@ function toSnapshot(body: BundleBody): PolicySnapshot {
 
 function emptySnapshot(version: string): PolicySnapshot {
   return { version, dataSources: [], policies: [], secrets: new Map() };
-}
-
-function messageOf(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
-  } catch {
-    // Not JSON: fall through to the start of the text.
-  }
-  return body.slice(0, 200);
 }
 
 // Log the reason of a failure, never the request: its headers carry the bearer token.
