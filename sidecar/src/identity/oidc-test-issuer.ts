@@ -11,8 +11,8 @@ export interface TestTokenOptions {
   kid?: string;
   /** Sign with this key instead of the issuer's: a forged or foreign signature. */
   privateKey?: CryptoKey | Uint8Array;
-  /** exp as seconds since the epoch; default one hour from now. */
-  expiresAt?: number;
+  /** exp as seconds since the epoch; default one hour from now; null leaves exp out. */
+  expiresAt?: number | null;
   notBefore?: number;
 }
 
@@ -76,8 +76,10 @@ export class OidcTestIssuer {
     const alg = options.alg ?? 'ES256';
     const jwt = new SignJWT({ iss: this.issuer, sub: 'alice', ...claims })
       .setProtectedHeader({ alg, kid: options.kid ?? this.#key.kid, typ: 'JWT' })
-      .setIssuedAt()
-      .setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600);
+      .setIssuedAt();
+    if (options.expiresAt !== null) {
+      jwt.setExpirationTime(options.expiresAt ?? Math.floor(Date.now() / 1000) + 3600);
+    }
     if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
     return jwt.sign(options.privateKey ?? this.#key.privateKey);
   }

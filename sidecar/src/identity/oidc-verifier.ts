@@ -67,6 +67,8 @@ export class OidcVerifier {
         audience: [...new Set(trusted.map((s) => s.audience))],
         algorithms: ACCEPTED_ALGORITHMS,
         clockTolerance: this.#clockToleranceSec,
+        // A token without exp would never expire; RFC 7519 leaves exp optional, the gate not.
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       if (isKeyFetchFailure(error)) {

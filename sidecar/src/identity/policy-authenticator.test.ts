@@ -156,6 +156,15 @@ describe('PolicyAuthenticator with OIDC tokens', () => {
     });
   });
 
+  it('refuses a token without an expiry, which would never expire', async () => {
+    const token = await issuer.sign(goodClaims, { expiresAt: null });
+
+    const error = await refusal(authenticator.authenticate(input(token)));
+
+    expect(error.sqlstate).toBe('28P01');
+    expect(error.message).toBe('token claim exp is missing');
+  });
+
   it('refuses a token that is not valid yet', async () => {
     const later = Math.floor(Date.now() / 1000) + 600;
     const token = await issuer.sign(goodClaims, { notBefore: later, expiresAt: later + 600 });
