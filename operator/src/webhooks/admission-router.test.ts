@@ -112,6 +112,17 @@ describe('/mutate-pods', () => {
     expect(response.status?.code).toBe(503);
   });
 
+  it('lets a labelled pod in kube-system through untouched, even before the cache syncs', async () => {
+    cache.synced = false;
+    const object = pod();
+    const response = await review('/mutate-pods', {
+      kind: podKind,
+      namespace: 'kube-system',
+      object,
+    });
+    expect(response).toEqual({ uid: response.uid, allowed: true });
+  });
+
   it('refuses a hostNetwork pod with the reason', async () => {
     cache.put('DataSource', dataSource('orders'));
     cache.put('AccessPolicy', ready(policy('orders-rw', 'orders')));

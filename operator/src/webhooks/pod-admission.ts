@@ -28,6 +28,12 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
   if (pod.metadata?.labels?.[INJECT_LABEL] !== 'true') return allow();
   const namespace = request.namespace ?? pod.metadata.namespace ?? '';
   const who = `pod ${namespace}/${pod.metadata.name ?? pod.metadata.generateName ?? ''}`;
+  const config = deps.patchConfig();
+  // Checked before anything that could refuse: a pod in kube-system is never held up here.
+  if (config.excludedNamespaces.includes(namespace)) {
+    deps.log.warn({ namespace, pod: who }, 'labelled pod in an excluded namespace; not injected');
+    return allow();
+  }
   if (!deps.cache.synced) {
     return refuse(
       'the Portcullis operator has not loaded the AccessPolicies yet; the pod is refused ' +
@@ -45,7 +51,6 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
     return refuse(`Portcullis cannot inject the gate: ${unready}`);
   }
 
-  const config = deps.patchConfig();
   const result = buildPodPatch({
     pod,
     namespace,
@@ -57,12 +62,7 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
     deps.log.info({ namespace, pod: who }, `injection refused: ${result.refuse}`);
     return refuse(`Portcullis refuses this pod: ${result.refuse}`);
   }
-  if ('skipped' in result) {
-    if (config.excludedNamespaces.includes(namespace)) {
-      deps.log.warn({ namespace }, `labelled pod not injected: ${result.skipped}`);
-    }
-    return allow();
-  }
+  if ('skipped' in result) return allow();
 
   deps.log.info(
     { namespace, pod: who, policies: result.record.policies, ports: result.record.ports },
