@@ -56,7 +56,7 @@ describe('a one-million-row result', () => {
     await client.until(BackendCode.readyForQuery);
     client.send(
       new MessageWriter()
-        .cstring("select n, repeat('x', 200) as filler from generate_series(1, 1000000) as n")
+        .cstring("select n, repeat('x', 500) as filler from generate_series(1, 1000000) as n")
         .build(FrontendCode.query),
     );
 
@@ -75,7 +75,7 @@ describe('a one-million-row result', () => {
         // A slow reader: without backpressure the gate would now buffer the rest in memory.
         stalled = true;
         client.socket.pause();
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
         client.socket.resume();
       }
     }
@@ -89,10 +89,12 @@ describe('a one-million-row result', () => {
       `1M rows (${(bytes / MB).toFixed(0)} MiB) through the gate: RSS before ${(before.rss / MB).toFixed(1)} MiB, ` +
         `peak after ${(after.peak / MB).toFixed(1)} MiB, growth ${(growth / MB).toFixed(1)} MiB\n`,
     );
-    // The result is ~220 MiB; a gate that buffered while the client stalled would grow by
-    // much of it. A bounded relay holds a few socket buffers.
-    expect(bytes).toBeGreaterThan(200 * MB);
-    expect(growth).toBeLessThan(48 * MB);
+    // The result is ~490 MiB and the client stalls early for 2 s: a gate without
+    // backpressure would hold most of it. A bounded relay holds a few socket buffers; the rest
+    // of the growth is garbage-collector slack on the read buffers (V8 collects external
+    // memory in steps of tens of MiB), which does not grow with the result.
+    expect(bytes).toBeGreaterThan(480 * MB);
+    expect(growth).toBeLessThan(128 * MB);
   });
 });
 

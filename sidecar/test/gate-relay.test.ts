@@ -7,6 +7,10 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import type { SessionHooks } from '../src/session/session-hooks.js';
+import { readErrorFields } from '../src/wire/backend-decoders.js';
+import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { MessageWriter } from '../src/wire/message-writer.js';
+import { RawClient } from './support/raw-client.js';
 import {
   startGate,
   startUpstream,
@@ -161,7 +165,7 @@ describe('statement refusals', () => {
     await withClient(guarded.url(), async (client) => {
       await expect(client.query("select 'forbidden'")).rejects.toMatchObject({
         code: '42501',
-        message: expect.stringContaining('policy shop/web-reads, rule test.rule'),
+        detail: 'policy shop/web-reads, rule test.rule',
       });
       expect((await client.query('select 2 as two')).rows[0]).toEqual({ two: 2 });
     });
@@ -204,5 +208,57 @@ describe('row masking hook', () => {
   it('masks in psql, which runs simple queries', async () => {
     const out = await psql(guarded.url(), 'select name, email from customers order by id limit 2');
     expect(out.split('\n')).toEqual(['Ada Lovelace|***@masked', 'Alan Turing|***@masked']);
+  });
+});
+
+describe('the policy guardrails (statements module) in the relay', () => {
+  it('refuses DDL, which the default guardrails do not allow, and the table stays', async () => {
+    await withClient(gate.url(), async (client) => {
+      await expect(client.query('drop table orders')).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('shop/web-reads'),
+      });
+    });
+    expect(await upstream.server.sql('select count(*) > 0 from orders', 'app')).toMatch(/t/);
+  });
+
+  it('answers a pipelined group in order and refuses only the group that broke a rule', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.startup();
+    await raw.until(BackendCode.readyForQuery);
+
+    const group = (sql: string): Buffer[] => [
+      new MessageWriter().cstring('').cstring(sql).int16(0).build(FrontendCode.parse),
+      new MessageWriter()
+        .cstring('')
+        .cstring('')
+        .int16(0)
+        .int16(0)
+        .int16(0)
+        .build(FrontendCode.bind),
+      new MessageWriter().cstring('').int32(0).build(FrontendCode.execute),
+      new MessageWriter().build(FrontendCode.sync),
+    ];
+    raw.send(
+      Buffer.concat([
+        ...group('select 1'),
+        ...group('delete from orders'), // no WHERE: refused by guardrails.requireWhere
+        ...group('select 3'),
+      ]),
+    );
+
+    const codes: string[] = [];
+    let error: ReturnType<typeof readErrorFields> | undefined;
+    for (let ready = 0; ready < 3;) {
+      const frame = (await raw.next())!;
+      codes.push(String.fromCharCode(frame.code!));
+      if (frame.code === BackendCode.errorResponse) error = readErrorFields(frame.body);
+      if (frame.code === BackendCode.readyForQuery) ready++;
+    }
+    raw.close();
+
+    expect(codes.join('')).toBe('12DCZEZ12DCZ');
+    expect(error?.code).toBe('42501');
+    expect(await upstream.server.sql('select count(*) > 0 from orders', 'app')).toMatch(/t/);
   });
 });

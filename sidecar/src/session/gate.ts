@@ -7,7 +7,8 @@ import type { PolicySnapshot, PolicySource } from '../policy/policy-source.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { GateListener } from './gate-listener.js';
 import type { SessionLimits } from './gate-session.js';
-import { passThroughHooks, type SessionHooks } from './session-hooks.js';
+import { policyHooks } from './policy-hooks.js';
+import type { SessionHooks } from './session-hooks.js';
 
 /** How to run a gate. */
 export interface GateOptions {
@@ -21,6 +22,7 @@ export interface GateOptions {
   port?: number;
   /** First port tried for DataSources without localPort. Default 5432. */
   firstPort?: number;
+  /** Statement and masking hooks; the policy-enforcing ones by default. */
   hooks?: SessionHooks;
   limits?: Partial<SessionLimits>;
   /** Reaper period. Default 60 s. */
@@ -73,7 +75,7 @@ export class Gate {
       policies,
       minters,
       cancels: new CancelRegistry(),
-      hooks: options.hooks ?? passThroughHooks,
+      hooks: options.hooks ?? policyHooks(),
       logger,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     };

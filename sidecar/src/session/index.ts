@@ -4,3 +4,4 @@ export * from './gate-session.js';
 export * from './session-hooks.js';
 export * from './session-phase.js';
 export * from './gate.js';
+export * from './policy-hooks.js';

@@ -4,8 +4,9 @@ import type { ErrorFields } from '../wire/backend-decoders.js';
 
 /**
  * A refused statement is not dropped: the gate sends the server, in its place, a bare word
- * that fails to parse (42601 "syntax error at or near <token>"), and swaps that error for the
- * refusal on its way back. The server so does what it does for any failing statement: the
+ * that fails to parse (42601 "syntax error at or near <token>"), or a Bind of a statement
+ * named by the token (26000 "prepared statement <token> does not exist"), and swaps that
+ * error for the refusal on its way back. The server so does what it does for any failing statement: the
  * error arrives in order, a transaction block is aborted, and an extended-query pipeline
  * skips to its Sync. The token carries a per-session random part, so a client cannot forge
  * another statement's refusal.
@@ -32,7 +33,6 @@ export class RefusalSubstitutes {
 
   /** The refusal an ErrorResponse from the server stands for, if it is a substitute's. */
   match(fields: ErrorFields): GateError | undefined {
-    if (fields.code !== '42601') return undefined;
     const start = fields.message.indexOf(this.prefix);
     if (start < 0) return undefined;
 

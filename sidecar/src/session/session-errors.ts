@@ -18,10 +18,21 @@ export function asFatal(error: GateError): GateError {
   });
 }
 
-/** ERROR 42501 for a statement the policy refuses, naming policy and rule. */
-export function statementRefused(policy: string, rule: string, message: string): GateError {
+/**
+ * The ERROR for a refused statement: the verdict's SQLSTATE (42501 by default) and message,
+ * and the policy and rule in the detail. A message that does not name the policy yet gets it
+ * appended, so the client always learns which policy and rule decided.
+ */
+export function statementRefused(
+  policy: string,
+  verdict: { rule: string; message: string; sqlstate?: string },
+): GateError {
+  const named = verdict.message.includes(policy);
   return new GateError({
-    sqlstate: SqlState.insufficientPrivilege,
-    message: `${message} (policy ${policy}, rule ${rule})`,
+    sqlstate: verdict.sqlstate ?? SqlState.insufficientPrivilege,
+    message: named
+      ? verdict.message
+      : `${verdict.message} (policy ${policy}, rule ${verdict.rule})`,
+    detail: `policy ${policy}, rule ${verdict.rule}`,
   });
 }

@@ -14,7 +14,7 @@ import { OutputBatch } from './output-batch.js';
 import { RefusalSubstitutes } from './refusal-substitutes.js';
 import { ResponseTracker } from './response-tracker.js';
 import { statementRefused } from './session-errors.js';
-import type { ResultColumn, RowMasker, StatementGate, Verdict } from './session-hooks.js';
+import type { RowMaskerFactory, SessionStatementGate, Verdict } from './session-hooks.js';
 
 /** The two sides of a relayed session and the policy hooks applied between them. */
 export interface SessionRelayOptions {
@@ -23,8 +23,8 @@ export interface SessionRelayOptions {
   upstream: Socket;
   upstreamReader: FrameReader;
   policy: AccessPolicy;
-  gate: StatementGate;
-  maskers: ((columns: ResultColumn[]) => RowMasker) | undefined;
+  gate: SessionStatementGate;
+  maskers: RowMaskerFactory | undefined;
   logger: Logger;
   /** Called once when the relay ends: reason is told to the client, why is logged. */
   onEnd: (reason: GateError | undefined, why: string) => void;
@@ -114,9 +114,18 @@ export class SessionRelay {
         out.add(refusal ? parseMessage(parse.name, this.substitute(refusal)) : frame.bytes);
         return true;
       }
-      case FrontendCode.bind:
-        this.tracker.bind(new MessageReader(frame.body).cstring());
-        break;
+      case FrontendCode.bind: {
+        const reader = new MessageReader(frame.body);
+        const portal = reader.cstring();
+        const statement = reader.cstring();
+        this.tracker.bind(portal);
+        const { checkExecute } = this.options.gate;
+        const refusal =
+          checkExecute && this.check(() => checkExecute.call(this.options.gate, statement).verdict);
+        // A Bind of a statement that does not exist fails like the refused one should.
+        out.add(refusal ? bindMessage(portal, this.substitute(refusal)) : frame.bytes);
+        return true;
+      }
       case FrontendCode.describe: {
         const reader = new MessageReader(frame.body);
         const kind = reader.byte();
@@ -137,7 +146,11 @@ export class SessionRelay {
       }
       case FrontendCode.close: {
         const reader = new MessageReader(frame.body);
-        if (reader.byte() === 0x50) this.tracker.closePortal(reader.cstring());
+        const kind = reader.byte();
+        const name = reader.cstring();
+        if (kind === 0x50)
+          this.tracker.closePortal(name); // 'P'
+        else this.options.gate.closeStatement?.(name);
         break;
       }
       case FrontendCode.sync:
@@ -147,14 +160,12 @@ export class SessionRelay {
       case FrontendCode.functionCall:
         this.groupsSent++;
         this.tracker.query();
-        if (!this.options.policy.spec.guardrails.allowFunctionCall) {
-          const refusal = statementRefused(
-            this.policyName,
-            'guardrails.allowFunctionCall',
-            'fast-path function calls are not allowed',
-          );
-          out.add(queryMessage(this.substitute(refusal)));
-          return true;
+        {
+          const refusal = this.check(() => this.functionCallVerdict());
+          if (refusal) {
+            out.add(queryMessage(this.substitute(refusal)));
+            return true;
+          }
         }
         break;
       case FrontendCode.terminate:
@@ -229,21 +240,28 @@ export class SessionRelay {
     }
   }
 
+  private functionCallVerdict(): Verdict {
+    const { gate, policy } = this.options;
+    if (gate.checkFunctionCall) return gate.checkFunctionCall();
+    if (policy.spec.guardrails.allowFunctionCall) return { action: 'allow' };
+    const message = 'fast-path function calls (FunctionCall messages) are not allowed';
+    return { action: 'refuse', rule: 'guardrails.allowFunctionCall', message };
+  }
+
   /** The client-visible refusal for a verdict, or undefined to let the statement through. */
   private refusal(verdict: Verdict): GateError | undefined {
     if (verdict.action === 'allow') return undefined;
     if (verdict.action === 'refuse') {
       this.options.logger.info({ rule: verdict.rule }, 'statement refused');
-      return statementRefused(this.policyName, verdict.rule, verdict.message);
+      return statementRefused(this.policyName, verdict);
     }
     // NOTE: approvals are not wired into the session yet; an operation that needs a human is
     // refused (fail closed) with the rule that asked for approval.
     this.options.logger.info({ rule: verdict.rule }, 'statement needs approval; refused');
-    return statementRefused(
-      this.policyName,
-      verdict.rule,
-      `this statement needs approval (${verdict.reason}), which this gate cannot request yet`,
-    );
+    return statementRefused(this.policyName, {
+      rule: verdict.rule,
+      message: `this statement needs approval (${verdict.reason}), which this gate cannot request yet`,
+    });
   }
 
   private substitute(refusal: GateError): string {
@@ -277,6 +295,17 @@ function pauseUntilDrain(source: Socket, destination: Socket): void {
 
 function queryMessage(sql: string): Buffer {
   return new MessageWriter().cstring(sql).build(FrontendCode.query);
+}
+
+function bindMessage(portal: string, statement: string): Buffer {
+  // No parameter formats, no parameters, no result formats.
+  return new MessageWriter()
+    .cstring(portal)
+    .cstring(statement)
+    .int16(0)
+    .int16(0)
+    .int16(0)
+    .build(FrontendCode.bind);
 }
 
 function parseMessage(name: string, sql: string): Buffer {
