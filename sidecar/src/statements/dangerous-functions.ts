@@ -64,20 +64,31 @@ export const DANGEROUS_FUNCTIONS: readonly DangerousFunction[] = [
   { pattern: 'connectby', why: HIDDEN_SQL }, // tablefunc, reads a table named as text
 ];
 
-/** A test for names matching a pattern in which `*` stands for any run; case-insensitive. */
-export function namePattern(pattern: string): (name: string) => boolean {
-  const literal = pattern
+function patternSource(pattern: string): string {
+  return pattern
     .toLowerCase()
     .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  const regex = new RegExp(`^${literal.join('.*')}$`, 'i');
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+}
+
+/** A test for names matching a pattern in which `*` stands for any run; case-insensitive. */
+export function namePattern(pattern: string): (name: string) => boolean {
+  const regex = new RegExp(`^${patternSource(pattern)}$`, 'i');
   return (name) => regex.test(name);
 }
 
+// One alternation answers "is it dangerous at all" in a single test, since most names are not;
+// only a match looks for its entry.
+const ANY = new RegExp(
+  `^(?:${DANGEROUS_FUNCTIONS.map((e) => patternSource(e.pattern)).join('|')})$`,
+  'i',
+);
 const COMPILED = DANGEROUS_FUNCTIONS.map((entry) => ({ entry, test: namePattern(entry.pattern) }));
 
 /** The built-in entry a function name (qualified or not) falls under, or undefined. */
 export function dangerousFunction(name: string): DangerousFunction | undefined {
   const base = name.slice(name.lastIndexOf('.') + 1);
+  if (!ANY.test(base)) return undefined;
   return COMPILED.find((compiled) => compiled.test(base))?.entry;
 }

@@ -19,12 +19,16 @@ export function asArray(value: unknown): unknown[] {
 export function unwrapNode(value: unknown): { type: string; fields: ParseObject } | undefined {
   const object = asObject(value);
   if (object === undefined) return undefined;
-  const keys = Object.keys(object);
-  if (keys.length !== 1) return undefined;
-  const type = keys[0]!;
+  let type: string | undefined;
+  for (const key in object) {
+    if (type !== undefined) return undefined;
+    type = key;
+  }
+  // Node type names start with a capital letter (A..Z); field names never do.
+  const first = type?.charCodeAt(0) ?? 0;
+  if (type === undefined || first < 65 || first > 90) return undefined;
   const fields = asObject(object[type]);
-  if (fields === undefined || !/^[A-Z]/.test(type)) return undefined;
-  return { type, fields };
+  return fields === undefined ? undefined : { type, fields };
 }
 
 /** The fields of a node of this type, whether it is wrapped or bare. */

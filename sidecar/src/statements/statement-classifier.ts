@@ -6,8 +6,15 @@ import { ClassifyError, TreeWalker, type NodeHandler, type Scope } from './tree-
 
 const TOP: Scope = { ctes: new Set(), explainOnly: false };
 
+// Every node of every tree asks for its handler; the answer depends on the type alone.
+const handlers = new Map<string, NodeHandler | undefined>();
+
 function handlerFor(type: string): NodeHandler | undefined {
-  return EXPRESSION_HANDLERS[type] ?? statementHandler(type);
+  if (handlers.has(type)) return handlers.get(type);
+  const handler = EXPRESSION_HANDLERS[type] ?? statementHandler(type);
+  // Node type names come from libpg-query's fixed set, so the map stays small.
+  if (handlers.size < 1000) handlers.set(type, handler);
+  return handler;
 }
 
 /**

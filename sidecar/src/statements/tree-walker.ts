@@ -71,9 +71,11 @@ export class TreeWalker {
 
   /** Visits every field of a node except the ones named in `skip`. */
   visitFields(fields: ParseObject, scope: Scope, skip?: readonly string[]): void {
-    for (const [key, child] of Object.entries(fields)) {
-      if (skip?.includes(key) === true) continue;
-      this.visit(child, scope);
+    for (const key in fields) {
+      if (skip !== undefined && skip.includes(key)) continue;
+      const child = fields[key];
+      // Scalars (locations, flags, names) are most fields; skip the call for them.
+      if (typeof child === 'object' && child !== null) this.visit(child, scope);
     }
   }
 
