@@ -6,7 +6,7 @@ import { allow, refuse, type AdmissionRequest, type AdmissionVerdict } from './a
 import type { CacheView } from './cache-view.js';
 import { INJECT_LABEL } from './injection-names.js';
 import { selectorMatches } from './label-selector.js';
-import { buildPodPatch, type PodPatchConfig } from './pod-patch.js';
+import { buildPodPatch, isExcludedNamespace, type PodPatchConfig } from './pod-patch.js';
 
 export interface PodAdmissionDeps {
   cache: CacheView;
@@ -30,7 +30,7 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
   const who = `pod ${namespace}/${pod.metadata.name ?? pod.metadata.generateName ?? ''}`;
   const config = deps.patchConfig();
   // Checked before anything that could refuse: a pod in kube-system is never held up here.
-  if (config.excludedNamespaces.includes(namespace)) {
+  if (isExcludedNamespace(namespace, config)) {
     deps.log.warn({ namespace, pod: who }, 'labelled pod in an excluded namespace; not injected');
     return allow();
   }

@@ -220,7 +220,8 @@ describe('buildPodPatch: idempotence', () => {
   });
 
   it.each(['kube-system', 'portcullis-system'])('never injects in %s', (namespace) => {
-    expect(run({ name: 'excluded', pod: pod(), namespace })).toEqual({
+    const config = { excludedNamespaces: ['portcullis-system'] };
+    expect(run({ name: 'excluded', pod: pod(), namespace, config })).toEqual({
       patch: [],
       skipped: `namespace ${namespace} is never injected`,
     });

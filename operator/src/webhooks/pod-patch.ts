@@ -74,6 +74,14 @@ export type PodPatchResult =
   /** The pod must not be admitted; the reason is shown to whoever created it. */
   | { refuse: string };
 
+// Whatever the configuration says: a broken gate must never stop the cluster's own pods.
+const ALWAYS_EXCLUDED = ['kube-system'];
+
+/** Is this a namespace whose pods are never injected? */
+export function isExcludedNamespace(namespace: string, config: PodPatchConfig): boolean {
+  return ALWAYS_EXCLUDED.includes(namespace) || config.excludedNamespaces.includes(namespace);
+}
+
 /**
  * The JSON patch that injects the gate into one pod, or why it must not be. Pure: the same
  * pod, policies, DataSources and configuration always give the same answer.
@@ -81,7 +89,7 @@ export type PodPatchResult =
 export function buildPodPatch(input: PodPatchInput): PodPatchResult {
   const { pod, namespace, config } = input;
   const spec = pod.spec;
-  if (config.excludedNamespaces.includes(namespace)) {
+  if (isExcludedNamespace(namespace, config)) {
     return { patch: [], skipped: `namespace ${namespace} is never injected` };
   }
   if (pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined) {
