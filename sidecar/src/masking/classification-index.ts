@@ -9,12 +9,16 @@ export class ClassificationIndex {
   private readonly byRelation = new Map<string, Set<string>>();
   /** Every kind the DataSource classifies. */
   readonly kinds: ReadonlySet<string>;
+  /** The tables that hold classified columns. */
+  readonly relations: readonly { schema: string; name: string }[];
 
   constructor(classification: Readonly<Record<string, string>>) {
     const kinds = new Set<string>();
+    const relations = new Map<string, { schema: string; name: string }>();
     for (const [column, kind] of Object.entries(classification)) {
       const [schema, table, name] = column.split('.') as [string, string, string];
       kinds.add(kind);
+      relations.set(`${schema}.${table}`, { schema, name: table });
       for (const key of [`${schema}.${table}.${name}`, `?.${table}.${name}`])
         add(this.bySource, key, kind);
       for (const key of [`${schema}.${table}`, `?.${table}`]) {
@@ -23,6 +27,7 @@ export class ClassificationIndex {
       }
     }
     this.kinds = kinds;
+    this.relations = [...relations.values()];
   }
 
   /** Whether the DataSource classifies nothing: masking by origin and lineage is then off. */

@@ -1,0 +1,169 @@
+import { loadModule, parseSync } from 'libpg-query';
+import type { Logger } from 'pino';
+import { CatalogError, type CatalogQuery, type ColumnCatalog } from './column-catalog.js';
+import { planCopyOut, type CopyPlan } from './copy-plan.js';
+import { relationNames, type RelationName } from './lineage/relation-names.js';
+import {
+  parsedStatements,
+  statementLineage,
+  type AnalysedStatement,
+} from './lineage/statement-lineage.js';
+import type { StatementLineage } from './lineage/lineage-types.js';
+import {
+  checkStatement,
+  planRows,
+  type MaskingPlan,
+  type MaskingSettings,
+  type Refusal,
+} from './result-plan.js';
+import type { ResultColumn } from './row-masker.js';
+
+/** One statement of a Query or Parse, analysed for masking. */
+export interface MaskedStatement {
+  /** The statement's node in libpg-query's parse tree (`stmts[i].stmt`). */
+  stmt: unknown;
+  lineage: AnalysedStatement;
+}
+
+/** The analysis of one Query or Parse message. */
+export interface PreparedMasking {
+  /** Its statements in order: the k-th RowDescription or CopyOutResponse belongs to the k-th. */
+  statements: MaskedStatement[];
+  /** Set when the policy refuses a statement already (masking.derived: refuse). */
+  refusal?: Refusal;
+}
+
+/** What a session's masking needs. */
+export interface SessionMaskingOptions {
+  settings: MaskingSettings;
+  /** The DataSource's catalog cache, shared by its sessions. */
+  catalog: ColumnCatalog;
+  /** Runs catalog queries on a connection the session supplies. */
+  query: CatalogQuery;
+  logger: Logger;
+}
+
+/**
+ * Masking for one session: analyses each Query and Parse before it is relayed (awaiting the
+ * catalog reads it needs), then plans each result synchronously when its RowDescription or
+ * CopyOutResponse arrives. Remembers cursors and prepared statements by name.
+ */
+export class SessionMasking {
+  private readonly cursors = new Map<string, StatementLineage>();
+  private readonly prepared = new Map<string, StatementLineage>();
+  private readonly parsed = new Map<string, MaskedStatement>();
+
+  constructor(private readonly options: SessionMaskingOptions) {}
+
+  /** Loads the parser's WebAssembly; once per process, before the first prepare. */
+  static async init(): Promise<void> {
+    await loadModule();
+  }
+
+  /**
+   * Analyses a Query message before it is relayed. Throws CatalogError when the catalog cannot
+   * be read: the caller refuses the query (fail closed). Parse errors are the statement
+   * module's to report; a query it lets through but this parser rejects is refused here.
+   */
+  async prepareQuery(sql: string): Promise<PreparedMasking> {
+    const stmts = parsedStatements(parseSync(sql));
+    await this.loadCatalog(stmts.flatMap((s) => relationNames(s)));
+
+    const statements: MaskedStatement[] = [];
+    for (const stmt of stmts) {
+      const lineage = statementLineage(stmt, this.options.catalog, {
+        cursors: this.cursors,
+        prepared: this.prepared,
+      });
+      this.remember(lineage);
+      statements.push({ stmt, lineage });
+    }
+    const refusal = this.firstRefusal(statements);
+    return refusal === undefined ? { statements } : { statements, refusal };
+  }
+
+  /** Analyses a Parse message and remembers it under its name ('' is the unnamed statement). */
+  async prepareParse(name: string, sql: string): Promise<PreparedMasking> {
+    const prepared = await this.prepareQuery(sql);
+    const first = prepared.statements[0];
+    if (first !== undefined) this.parsed.set(name, first);
+    else this.parsed.delete(name);
+    return prepared;
+  }
+
+  /** The statement a Parse of this name defined, for the portals bound to it. */
+  parsedStatement(name: string): MaskedStatement | undefined {
+    return this.parsed.get(name);
+  }
+
+  /** Forgets a closed prepared statement (Close 'S'). */
+  closeStatement(name: string): void {
+    this.parsed.delete(name);
+  }
+
+  /**
+   * Plans the masking of a result from its RowDescription. `statement` is the statement it
+   * belongs to; undefined masks every column whose origin PostgreSQL does not name (fail closed).
+   */
+  planResult(
+    columns: readonly ResultColumn[],
+    statement: MaskedStatement | undefined,
+  ): MaskingPlan {
+    return planRows(this.options.settings, columns, statement?.lineage, this.options.catalog);
+  }
+
+  /**
+   * Reads the catalog for the table and type OIDs of a RowDescription. Optional: planResult
+   * fails closed on OIDs it does not know, so awaiting this first only spares needless masks.
+   */
+  async loadResult(columns: readonly ResultColumn[]): Promise<void> {
+    const { catalog, query } = this.options;
+    await catalog.loadOids(
+      query,
+      columns.map((c) => c.tableOid),
+    );
+    await catalog.loadTypes(
+      query,
+      columns.map((c) => c.typeOid),
+    );
+  }
+
+  /** Plans the masking of COPY ... TO STDOUT from its CopyOutResponse column count. */
+  planCopy(statement: MaskedStatement, columnCount: number): CopyPlan {
+    const { settings, catalog } = this.options;
+    return planCopyOut(settings, statement.stmt, statement.lineage, catalog, columnCount);
+  }
+
+  /** DDL has passed: table and column names may have changed for every session. */
+  invalidate(): void {
+    this.options.catalog.invalidate();
+  }
+
+  private async loadCatalog(names: RelationName[]): Promise<void> {
+    const { catalog, query, settings, logger } = this.options;
+    try {
+      // Classified tables too, so their columns' origins resolve whatever the statement names.
+      await catalog.loadNames(query, [...names, ...settings.classification.relations]);
+    } catch (error) {
+      logger.error({ err: error }, 'masking could not read the catalog');
+      throw error instanceof CatalogError
+        ? error
+        : new CatalogError('catalog read failed', { cause: error });
+    }
+  }
+
+  private remember(lineage: AnalysedStatement): void {
+    const defined = lineage.defines;
+    if (defined === undefined) return;
+    const map = defined.kind === 'cursor' ? this.cursors : this.prepared;
+    map.set(defined.name, defined.lineage);
+  }
+
+  private firstRefusal(statements: readonly MaskedStatement[]): Refusal | undefined {
+    for (const { lineage } of statements) {
+      const refusal = checkStatement(this.options.settings, lineage.defines?.lineage ?? lineage);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
+  }
+}

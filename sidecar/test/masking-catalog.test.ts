@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { accessPolicySchema, dataSourceSchema } from '@portcullis/crds';
+import { PostgresServer } from '@portcullis/testkit';
+import pg from 'pg';
+import { pino } from 'pino';
+import {
+  ColumnCatalog,
+  maskingSettings,
+  SessionMasking,
+  type CatalogQuery,
+  type MaskingPlan,
+  type ResultColumn,
+} from '../src/masking/index.js';
+
+jest.setTimeout(60_000);
+
+let server: PostgresServer;
+let client: pg.Client;
+const query: CatalogQuery = async (sql, params) =>
+  (await client.query<Record<string, unknown>>(sql, params)).rows;
+const rawText = { getTypeParser: () => (value: string) => value };
+
+const dataSource = dataSourceSchema.parse({
+  apiVersion: 'portcullis.dev/v1alpha1',
+  kind: 'DataSource',
+  metadata: { name: 'shop' },
+  spec: {
+    host: '127.0.0.1',
+    database: 'postgres',
+    minter: { secretRef: { name: 'minter' }, grantableRoles: ['reader'] },
+    classification: {
+      'public.customers.email': 'email',
+      'public.customers.card': 'credit_card',
+      'public.customers.pin': 'secret',
+    },
+  },
+});
+
+function policy(derived: 'mask' | 'refuse' = 'mask') {
+  return accessPolicySchema.parse({
+    apiVersion: 'portcullis.dev/v1alpha1',
+    kind: 'AccessPolicy',
+    metadata: { name: 'shop-readers' },
+    spec: {
+      dataSourceRef: { name: 'shop' },
+      workloadSelector: {},
+      subjects: [{ serviceAccount: { name: 'app' } }],
+      grant: { role: 'reader' },
+      masking: {
+        derived,
+        rules: [
+          { classification: 'email', strategy: 'partial' },
+          { classification: 'credit_card', strategy: 'partial' },
+          { classification: 'secret', strategy: 'hash' },
+        ],
+      },
+    },
+  });
+}
+
+beforeAll(async () => {
+  server = await PostgresServer.start();
+  client = new pg.Client({ connectionString: server.url() });
+  await client.connect();
+  await client.query(`
+    create table customers (id int primary key, email text, card varchar(19), pin int);
+    create table orders (id int primary key, customer_id int, note text);
+    create schema archive;
+    create table archive.orders (id int, archived_at date);
+    create domain email_address as text;
+    create table contacts (id int, address email_address);
+    insert into customers values
+      (1, 'alice@example.com', '4111111111111111', 1234),
+      (2, 'bob@example.org', '5555555555554444', null);
+    insert into orders values (10, 1, 'first'), (11, 2, 'second');
+  `);
+});
+
+afterAll(async () => {
+  await client?.end();
+  await server?.stop();
+});
+
+/** Runs a query directly and returns its RowDescription as the gate sees it, and its rows. */
+async function run(sql: string): Promise<{ columns: ResultColumn[]; rows: (Buffer | null)[][] }> {
+  const result = await client.query({ text: sql, rowMode: 'array', types: rawText });
+  const columns = result.fields.map((f) => ({
+    name: f.name,
+    tableOid: f.tableID,
+    attnum: f.columnID,
+    typeOid: f.dataTypeID,
+    format: 0 as const,
+  }));
+  const rows = (result.rows as (string | null)[][]).map((row) =>
+    row.map((v) => (v === null ? null : Buffer.from(v))),
+  );
+  return { columns, rows };
+}
+
+function texts(rows: (Buffer | null)[][]): (string | null)[][] {
+  return rows.map((row) => row.map((c) => (c === null ? null : c.toString('utf8'))));
+}
+
+async function oidOf(table: string): Promise<number> {
+  const { rows } = await client.query<{ oid: string }>('select $1::regclass::oid as oid', [table]);
+  return Number(rows[0]!.oid);
+}
+
+describe('ColumnCatalog against PostgreSQL', () => {
+  it('resolves RowDescription origins to schema.table.column', async () => {
+    const catalog = new ColumnCatalog();
+    const { columns } = await run('select c.id, c.email, o.note, 1 from customers c, orders o');
+    await catalog.loadOids(
+      query,
+      columns.map((c) => c.tableOid),
+    );
+    const origins = columns.map((c) => catalog.origin(c.tableOid, c.attnum));
+    expect(origins).toEqual([
+      { schema: 'public', table: 'customers', column: 'id', typeOid: 23 },
+      { schema: 'public', table: 'customers', column: 'email', typeOid: 25 },
+      { schema: 'public', table: 'orders', column: 'note', typeOid: 25 },
+      undefined,
+    ]);
+  });
+
+  it('lists columns by name in every schema for unqualified names', async () => {
+    const catalog = new ColumnCatalog();
+    await catalog.loadNames(query, [{ schema: undefined, name: 'orders' }]);
+    const shapes = catalog.lookup(undefined, 'orders') ?? [];
+    expect(
+      shapes.map((s) => `${s.schema}.${s.name}:${s.columns.map((c) => c.name).join(',')}`).sort(),
+    ).toEqual(['archive.orders:id,archived_at', 'public.orders:id,customer_id,note']);
+    expect(catalog.lookup('archive', 'orders')).toHaveLength(1);
+    expect(catalog.lookup(undefined, 'customers')).toBeUndefined();
+  });
+
+  it('keeps its cache until invalidate(), then reads the altered table', async () => {
+    await client.query('create table renamed (id int, secret text, extra text)');
+    const catalog = new ColumnCatalog();
+    const oid = await oidOf('renamed');
+    await catalog.loadOids(query, [oid]);
+    await client.query('alter table renamed rename column secret to hidden');
+    await client.query('alter table renamed drop column extra');
+    expect(catalog.origin(oid, 2)?.column).toBe('secret');
+
+    catalog.invalidate();
+    await catalog.loadOids(query, [oid]);
+    expect(catalog.origin(oid, 2)?.column).toBe('hidden');
+    expect(catalog.origin(oid, 3)).toBeUndefined();
+  });
+
+  it('knows domains over text as string types', async () => {
+    const catalog = new ColumnCatalog();
+    const { columns } = await run('select address, id from contacts');
+    await catalog.loadTypes(
+      query,
+      columns.map((c) => c.typeOid),
+    );
+    expect(catalog.textTypes().has(columns[0]!.typeOid)).toBe(true);
+    expect(catalog.textTypes().has(columns[1]!.typeOid)).toBe(false);
+  });
+});
+
+describe('SessionMasking against PostgreSQL', () => {
+  const logger = pino({ level: 'silent' });
+  const hashKey = Buffer.from('integration-test-hash-key-000000');
+  const session = (derived: 'mask' | 'refuse' = 'mask') =>
+    new SessionMasking({
+      settings: maskingSettings(policy(derived), dataSource, hashKey),
+      catalog: new ColumnCatalog(),
+      query,
+      logger,
+    });
+
+  beforeAll(async () => {
+    await SessionMasking.init();
+  });
+
+  async function maskedRows(masking: SessionMasking, sql: string): Promise<(string | null)[][]> {
+    const prepared = await masking.prepareQuery(sql);
+    expect(prepared.refusal).toBeUndefined();
+    const { columns, rows } = await run(sql);
+    await masking.loadResult(columns);
+    const plan: MaskingPlan = masking.planResult(columns, prepared.statements[0]);
+    if (plan.action !== 'mask') throw new Error(plan.refusal.message);
+    return texts(rows.map((row) => plan.masker.maskRow(row)));
+  }
+
+  it('masks plain columns by origin and computed ones whole', async () => {
+    const rows = await maskedRows(
+      session(),
+      "select id, email, card, lower(email), email || '', substr(card, 1, 12) from customers order by id",
+    );
+    expect(rows[0]).toEqual([
+      '1',
+      '***@example.com',
+      '************1111',
+      '********',
+      '********',
+      '********',
+    ]);
+  });
+
+  it.each([
+    ['select row_to_json(c) from customers c', '"********"'],
+    ['select json_agg(c) from customers c', '"********"'],
+    ["select string_agg(email, ',') from customers", '********'],
+    ['select array_agg(email) from customers', null],
+    ["select coalesce(email, '') from customers c where id = 1", '********'],
+    ['select email::varchar from customers where id = 1', '********'],
+    ["select format('%s', card) from customers where id = 1", '********'],
+    ['select (select email from customers where id = 1)', '********'],
+    ['with x as (select card from customers) select upper(card) from x limit 1', '********'],
+  ])('masks the derived value of %s', async (sql, expected) => {
+    const rows = await maskedRows(session(), sql);
+    expect(rows[0]).toEqual([expected]);
+  });
+
+  it('hashes integers into integers, the same for the same value', async () => {
+    const rows = await maskedRows(session(), 'select pin, pin from customers order by id');
+    expect(rows[0]![0]).toMatch(/^-?\d+$/);
+    expect(rows[0]![0]).toBe(rows[0]![1]);
+    expect(rows[1]).toEqual([null, null]);
+  });
+
+  it('sees through select * and leaves unclassified results alone', async () => {
+    const masking = session();
+    expect(await maskedRows(masking, 'select * from customers where id = 2')).toEqual([
+      ['2', '***@example.org', '************4444', null],
+    ]);
+    const prepared = await masking.prepareQuery('select id, note from orders');
+    const { columns } = await run('select id, note from orders');
+    const plan = masking.planResult(columns, prepared.statements[0]);
+    expect(plan.action === 'mask' && plan.masker.active).toBe(false);
+  });
+
+  it('refuses derived values before they run when the policy says refuse', async () => {
+    const prepared = await session('refuse').prepareQuery('select lower(email) from customers');
+    expect(prepared.refusal?.rule).toBe('masking.rules[0] (classification email)');
+  });
+
+  it('tells RETURNING columns apart by lineage, whatever origin PostgreSQL reports', async () => {
+    const sql =
+      'insert into orders (id, note) select 100 + id, email from customers returning id, note';
+    const rows = await maskedRows(session(), sql);
+    expect(rows.map((r) => r[1])).toEqual(['********', '********']);
+  });
+
+  it('masks COPY TO STDOUT rows of classified columns', async () => {
+    const masking = session();
+    const sql = 'copy (select id, email from customers order by id) to stdout with (format csv)';
+    const prepared = await masking.prepareQuery(sql);
+    const plan = masking.planCopy(prepared.statements[0]!, 2);
+    if (plan.action !== 'mask') throw new Error(plan.refusal.message);
+    const line = plan.masker.maskData(Buffer.from('1,alice@example.com\n'));
+    expect(line.toString()).toBe('1,***@example.com\n');
+  });
+});
