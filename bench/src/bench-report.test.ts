@@ -5,9 +5,8 @@ import type { QueryMode } from './pgbench-runner.js';
 
 function sample(round: number, mode: QueryMode, target: Target, tps: number): Sample {
   const base = { round, mode, target, tps, latencyMs: 8000 / tps, transactions: tps * 5 };
-  return target === 'direct'
-    ? { ...base, failed: 0 }
-    : { ...base, failed: 0, proxyCpuUs: tps / 1000 };
+  if (target === 'direct') return { ...base, failed: 0 };
+  return { ...base, failed: 0, proxyCpuUs: tps / 1000, proxyUserUs: tps / 4000 };
 }
 
 describe('median', () => {
@@ -62,7 +61,9 @@ describe('summarize', () => {
   it('prints one line per target and the ratios of each mode', () => {
     const text = formatSummary(summarize(samples, ['simple', 'prepared']));
 
-    expect(text).toMatch(/^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333\s+24\.0$/m);
+    expect(text).toMatch(
+      /^simple {4}gate {7}\s+24000\s+23000\.\.24600\s+0\.333\s+24\.0\s+\(6\.0\)$/m,
+    );
     expect(text).toMatch(/^simple {4}direct {5}\s+30000\s+10000\.\.31000\s+0\.267\s+-$/m);
     expect(text).toContain('gate/direct       0.80x  (rounds 0.79..2.30)');
     expect(text).toContain('gate/pgbouncer    1.20x  (rounds 1.17..1.21)');

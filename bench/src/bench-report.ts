@@ -12,6 +12,8 @@ export interface Sample extends PgbenchResult {
   target: Target;
   /** CPU time the proxy (PgBouncer, the gate) used per transaction, in microseconds. */
   proxyCpuUs?: number;
+  /** The user-space part of proxyCpuUs; the rest is the kernel's (mostly socket calls). */
+  proxyUserUs?: number;
 }
 
 /** The medians of one target in one mode, with the spread of its rounds. */
@@ -23,6 +25,8 @@ export interface TargetSummary {
   rounds: number;
   /** Median CPU time of the proxy per transaction, in microseconds; none for direct. */
   proxyCpuUs?: number;
+  /** Median user-space part of it. */
+  proxyUserUs?: number;
 }
 
 /**
@@ -62,6 +66,7 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
       if (runs.length === 0) continue;
       const tps = runs.map((r) => r.tps);
       const cpu = runs.flatMap((r) => (r.proxyCpuUs === undefined ? [] : [r.proxyCpuUs]));
+      const user = runs.flatMap((r) => (r.proxyUserUs === undefined ? [] : [r.proxyUserUs]));
       targets[target] = {
         tps: median(tps),
         latencyMs: median(runs.map((r) => r.latencyMs)),
@@ -69,6 +74,7 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
         tpsMax: Math.max(...tps),
         rounds: runs.length,
         ...(cpu.length > 0 ? { proxyCpuUs: median(cpu) } : {}),
+        ...(user.length > 0 ? { proxyUserUs: median(user) } : {}),
       };
     }
     const ofMode = samples.filter((s) => s.mode === mode);
@@ -108,7 +114,8 @@ function ratio(
 export function formatSummary(summaries: ModeSummary[]): string {
   const lines = [
     `${'mode'.padEnd(10)}${'target'.padEnd(11)}${'TPS (median)'.padStart(13)}` +
-      `${'min..max'.padStart(20)}${'latency ms'.padStart(12)}${'proxy CPU us/tx'.padStart(17)}`,
+      `${'min..max'.padStart(20)}${'latency ms'.padStart(12)}` +
+      `${'proxy CPU us/tx'.padStart(17)}${'(user)'.padStart(8)}`,
   ];
   for (const summary of summaries) {
     for (const target of TARGETS) {
@@ -116,9 +123,11 @@ export function formatSummary(summaries: ModeSummary[]): string {
       if (t === undefined) continue;
       const spread = `${t.tpsMin.toFixed(0)}..${t.tpsMax.toFixed(0)}`;
       const cpu = t.proxyCpuUs === undefined ? '-' : t.proxyCpuUs.toFixed(1);
+      const user = t.proxyUserUs === undefined ? '' : `(${t.proxyUserUs.toFixed(1)})`;
       lines.push(
         `${summary.mode.padEnd(10)}${target.padEnd(11)}${t.tps.toFixed(0).padStart(13)}` +
-          `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}${cpu.padStart(17)}`,
+          `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}` +
+          `${cpu.padStart(17)}${user.padStart(8)}`.trimEnd(),
       );
     }
     const named: [string, Ratio | undefined][] = [

@@ -12,16 +12,21 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** CPU time a process has used, in milliseconds, in user space and in the kernel. */
+export interface CpuTime {
+  userMs: number;
+  systemMs: number;
+}
+
 /**
- * CPU time (user + system, all threads) a process has used so far, in milliseconds, from
- * /proc/PID/stat (fields 14 and 15, utime and stime, in clock ticks; see proc(5)). Unlike a
- * profile, this does not count the time the process waited for a CPU on a busy machine.
+ * CPU time (all threads) a process has used so far, from /proc/PID/stat (fields 14 and 15,
+ * utime and stime, in clock ticks; see proc(5)). Unlike a profile, this does not count the
+ * time the process waited for a CPU on a busy machine.
  */
-export async function processCpuMs(pid: number): Promise<number> {
+export async function processCpu(pid: number): Promise<CpuTime> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) is in parentheses and may hold spaces: split after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) * 1000) / clockTicks();
+  const msPerTick = 1000 / clockTicks();
+  return { userMs: Number(fields[11]) * msPerTick, systemMs: Number(fields[12]) * msPerTick };
 }

@@ -14,9 +14,9 @@ import { formatSummary, summarize } from './bench-report.js';
 import { formatProfile, summarizeProfileFile } from './cpu-profile-summary.js';
 import { startGate } from './gate-process.js';
 import { startPgBouncer } from './pgbouncer-process.js';
-import type { Endpoint } from './pgbench-runner.js';
+import type { Endpoint, PgbenchRun } from './pgbench-runner.js';
 import { runPgbench } from './pgbench-runner.js';
-import { processCpuMs } from './process-cpu.js';
+import { processCpu } from './process-cpu.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -69,7 +69,10 @@ async function main(): Promise<void> {
       `median of ${options.rounds} rounds, scale ${options.scale}, ${cpus().length} CPUs\n`,
   );
   say(formatSummary(summary));
-  say('proxy CPU us/tx: CPU time (user + system) PgBouncer or the gate used per transaction');
+  say(
+    'proxy CPU us/tx: CPU time PgBouncer or the gate used per transaction, user + system ' +
+      '(user part in parentheses)',
+  );
 
   const results = {
     startedAt,
@@ -181,26 +184,39 @@ async function measure(
     for (const mode of options.modes) {
       for (const target of order) {
         const endpoint = endpoints[target] as Endpoint;
-        const pid = endpoint.proxyPid;
-        const cpuBefore = pid === undefined ? 0 : await processCpuMs(pid);
-        const result = await runPgbench(endpoint, { ...spec, mode });
-        const sample: Sample = { round, mode, target, ...result };
-        if (pid !== undefined) {
-          sample.proxyCpuUs =
-            (((await processCpuMs(pid)) - cpuBefore) * 1000) / result.transactions;
-        }
+        const run = await measureRun(endpoint, { ...spec, mode });
+        const sample: Sample = { round, mode, target, ...run };
         samples.push(sample);
+        const cpu = sample.proxyCpuUs;
         say(
           `round ${round}/${options.rounds}  ${mode.padEnd(9)} ${target.padEnd(10)}` +
-            `${result.tps.toFixed(0).padStart(8)} tps ${result.latencyMs.toFixed(3).padStart(8)} ms` +
-            (sample.proxyCpuUs === undefined
-              ? ''
-              : `  proxy ${sample.proxyCpuUs.toFixed(1)} us/tx`),
+            `${sample.tps.toFixed(0).padStart(8)} tps ${sample.latencyMs.toFixed(3).padStart(8)} ms` +
+            (cpu === undefined ? '' : `  proxy ${cpu.toFixed(1)} us/tx`),
         );
       }
     }
   }
   return samples;
+}
+
+/** One pgbench run, with the CPU time the proxy in between spent per transaction. */
+async function measureRun(
+  endpoint: Endpoint,
+  spec: PgbenchRun,
+): Promise<Omit<Sample, 'round' | 'mode' | 'target'>> {
+  const pid = endpoint.proxyPid;
+  if (pid === undefined) return runPgbench(endpoint, spec);
+
+  const before = await processCpu(pid);
+  const result = await runPgbench(endpoint, spec);
+  const after = await processCpu(pid);
+  const user = after.userMs - before.userMs;
+  const system = after.systemMs - before.systemMs;
+  return {
+    ...result,
+    proxyCpuUs: ((user + system) * 1000) / result.transactions,
+    proxyUserUs: (user * 1000) / result.transactions,
+  };
 }
 
 async function reportProfiles(profileDir: string): Promise<void> {
