@@ -26,3 +26,4 @@ export {
   type ParseOutcome,
 } from './statement-parser.js';
 export { ClassifyError } from './tree-walker.js';
+export { VIEW_TABLES_SQL, ViewTables, type ViewTableRow } from './view-tables.js';

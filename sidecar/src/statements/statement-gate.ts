@@ -6,6 +6,7 @@ import { PreparedStatements, UnknownPreparedError } from './prepared-statements.
 import { refusal } from './refusal-message.js';
 import { ALLOW, type StatementInfo, type Verdict } from './statement-info.js';
 import type { ParsedStatement, ParseOutcome } from './statement-parser.js';
+import { ViewTables } from './view-tables.js';
 
 /** The seam the session calls (sidecar contracts): one per session. */
 export interface StatementGate {
@@ -43,6 +44,8 @@ export interface PolicyStatementGate extends StatementGate {
 export interface StatementGateOptions {
   /** The parse cache, shared by all sessions of the process; a private one when omitted. */
   cache?: ParseCache;
+  /** The DataSource's views and the tables under them, to see through views. */
+  viewTables?: ViewTables;
 }
 
 /** Refuses a FunctionCall message unless the policy allows the fast-path protocol. */
@@ -61,7 +64,11 @@ export function createStatementGate(
   policy: AccessPolicy,
   options: StatementGateOptions = {},
 ): PolicyStatementGate {
-  return new SessionStatementGate(policy, options.cache ?? new ParseCache());
+  return new SessionStatementGate(
+    policy,
+    options.cache ?? new ParseCache(),
+    options.viewTables ?? new ViewTables([]),
+  );
 }
 
 class SessionStatementGate implements PolicyStatementGate {
@@ -72,6 +79,7 @@ class SessionStatementGate implements PolicyStatementGate {
   constructor(
     private readonly policy: AccessPolicy,
     private readonly cache: ParseCache,
+    private readonly views: ViewTables,
   ) {
     this.guardrails = compileGuardrails(policy);
   }
@@ -109,7 +117,7 @@ class SessionStatementGate implements PolicyStatementGate {
 
     let statements: StatementInfo[];
     try {
-      statements = this.prepared.definitions(name);
+      statements = this.prepared.definitions(name).map((info) => this.views.expand(info));
     } catch (error) {
       if (!(error instanceof UnknownPreparedError)) throw error;
       return { verdict: this.unknownPrepared(error), statements: [], parsed: [], cacheHit: false };
@@ -163,7 +171,7 @@ class SessionStatementGate implements PolicyStatementGate {
     for (const statement of parsed) {
       let info: StatementInfo;
       try {
-        info = prepared.resolve(statement.info);
+        info = this.views.expand(prepared.resolve(statement.info));
       } catch (error) {
         if (!(error instanceof UnknownPreparedError)) throw error;
         verdicts.push(this.unknownPrepared(error));
