@@ -177,6 +177,24 @@ const cases: [string, GuardrailsInput, string, string][] = [
     'guardrails.tables[public.orders].deny[ddl]',
   ],
 
+  [
+    'a table read deny covers COPY TO',
+    { tables: [{ table: 'public.customers', deny: ['read'] }] },
+    'COPY customers TO STDOUT',
+    'guardrails.tables[public.customers].deny[read]',
+  ],
+  [
+    'and COPY of a query',
+    { tables: [{ table: 'public.customers', deny: ['read'] }] },
+    'COPY (SELECT * FROM customers) TO STDOUT',
+    'guardrails.tables[public.customers].deny[read]',
+  ],
+  [
+    'a table insert deny covers COPY FROM',
+    { tables: [{ table: 'public.orders', deny: ['insert'] }] },
+    'COPY orders FROM STDIN',
+    'guardrails.tables[public.orders].deny[insert]',
+  ],
   // Functions
   [
     'a file-reading function',

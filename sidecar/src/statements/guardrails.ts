@@ -4,6 +4,23 @@ import { functionPattern, tableMatches } from './name-matching.js';
 import { CLASS_WORDS, refusal } from './refusal-message.js';
 import { ALLOW, type StatementInfo, type TableAccess, type Verdict } from './statement-info.js';
 
+/**
+ * What an access also is, for a table's deny list: COPY TO reads the table and COPY FROM
+ * inserts into it, so `deny: [read]` holds against COPY ... TO STDOUT as well.
+ */
+function impliedClasses(access: TableAccess): StatementClass[] {
+  switch (access.class) {
+    case 'copy-out':
+      return ['read'];
+    case 'copy-in':
+      return ['insert'];
+    case 'copy-program':
+      return [access.written ? 'insert' : 'read'];
+    default:
+      return [];
+  }
+}
+
 /** Checks one statement against a policy's guardrails; allow or refuse, never approve. */
 export type GuardrailCheck = (info: StatementInfo) => Verdict;
 
@@ -40,8 +57,9 @@ export function compileGuardrails(policy: AccessPolicy): GuardrailCheck {
       if (!tableMatches(rule.table, access, 'restrict')) continue;
       const c = access.class;
       const on = `${CLASS_WORDS[c]} on ${rule.table}`;
-      if (rule.deny?.includes(c) === true) {
-        return refusal(policy, `guardrails.tables[${rule.table}].deny[${c}]`, on);
+      const denied = [c, ...impliedClasses(access)].find((d) => rule.deny?.includes(d) === true);
+      if (denied !== undefined) {
+        return refusal(policy, `guardrails.tables[${rule.table}].deny[${denied}]`, on);
       }
       if (rule.allow !== undefined && !rule.allow.includes(c)) {
         return refusal(
