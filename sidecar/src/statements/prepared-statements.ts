@@ -69,6 +69,11 @@ export class PreparedStatements {
     this.version++;
   }
 
+  /** The parsed statements held under a name (every definition), or none. */
+  statementsOf(name: string): ParsedStatement[] {
+    return this.byName.get(name)?.flat() ?? [];
+  }
+
   /** Everything a definition does, EXECUTEs inside it resolved; throws UnknownPreparedError. */
   definitions(name: string, depth = 0): StatementInfo[] {
     const definitions = this.byName.get(name);

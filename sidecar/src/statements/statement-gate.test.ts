@@ -73,6 +73,7 @@ describe('prepared statements', () => {
     const bound = gate.checkExecute('s1');
     expect(bound.verdict).toMatchObject({ action: 'approve' });
     expect(bound.statements.map((s) => s.class)).toEqual(['delete']);
+    expect(bound.parsed[0]?.node).toHaveProperty('DeleteStmt');
     gate.closeStatement('s1');
     expect(gate.checkExecute('s1').verdict).toMatchObject({ action: 'refuse', rule: 'prepared' });
   });

@@ -22,7 +22,7 @@ export interface GateCheck {
   statements: StatementInfo[];
   /** The parsed statements with their trees, for masking's column lineage. */
   parsed: ParsedStatement[];
-  /** Whether the text was found in the parse cache (false for checkExecute). */
+  /** Whether the text was found in the parse cache (always false for checkExecute). */
   cacheHit: boolean;
 }
 
@@ -125,7 +125,7 @@ class SessionStatementGate implements PolicyStatementGate {
     const check: GateCheck = {
       verdict: this.combine(statements.map((info) => this.judge(info))),
       statements,
-      parsed: [],
+      parsed: this.prepared.statementsOf(name),
       cacheHit: false,
     };
     // Entries of names gone from the map go stale by version; drop them now and then.
