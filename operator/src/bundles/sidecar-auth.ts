@@ -52,6 +52,8 @@ export async function authenticateSidecar(
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (match === null) throw new SidecarAuthError(401, 'a bearer token is required');
 
+  // NOTE: every call, long-polls included, costs one TokenReview; nothing is cached, so a
+  // revoked token stops working at once, at the price of API server load per sidecar.
   let user;
   try {
     user = await deps.reviewer.review(match[1]!, TOKEN_AUDIENCE);

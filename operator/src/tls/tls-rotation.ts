@@ -51,6 +51,11 @@ function remainingMs(pem: string, now: Date): number {
 }
 
 /**
+ * NOTE: after a CA change the serving certificate is signed by the new CA only, so a sidecar
+ * started earlier, whose injected env holds just the old CA, fails its bundle polls (and
+ * keeps its last bundle) until its pod is recreated. The CA is replaced a year before it
+ * ends, once a decade; pods rarely live that long.
+ *
  * The TLS Secret's next content, or undefined when what it holds is still good: a CA with
  * enough time left, and a serving certificate from that CA, far from expiry, naming every
  * wanted SAN. A replaced CA stays in the trust bundle until it expires, so sidecars and the

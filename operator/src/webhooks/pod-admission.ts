@@ -42,6 +42,9 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
     );
   }
 
+  // NOTE: an AccessPolicy that fails the schema never enters the cache, so it neither
+  // selects nor blocks the pod. The validating webhook keeps such policies out; one written
+  // while the webhook was down shows only as an InvalidSpec Event from the controllers.
   const policies = deps.cache
     .listPolicies(namespace)
     .filter((p) => selectorMatches(p.spec.workloadSelector, pod.metadata?.labels));

@@ -110,6 +110,12 @@ describe('buildPodPatch: injecting', () => {
     });
     expect(after.spec!.containers[0]!.volumeMounts).toBeUndefined();
     expect(gateTokenProblem(after)).toBeUndefined();
+
+    const debugged = structuredClone(after);
+    debugged.spec!.ephemeralContainers = [
+      { name: 'debugger', image: 'busybox', targetContainerName: SIDECAR_CONTAINER },
+    ];
+    expect(gateTokenProblem(debugged)).toMatch(/debugger shares the process namespace/);
   });
 
   it('keeps env vars the app already sets and adds the others to its list', () => {

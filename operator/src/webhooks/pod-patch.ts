@@ -124,8 +124,9 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
   const targets: ['initContainers' | 'containers', V1Container[] | undefined][] = [
     ['containers', spec.containers],
   ];
-  // Init containers start after a native sidecar, so they can reach the gate; in the
-  // fallback the gate is a regular container and starts after every init container.
+  // Init containers start after a native sidecar, so they can reach the gate. NOTE: in the
+  // fallback the gate is a regular container and starts after every init container, so the
+  // app's init containers get no env and cannot reach the database at all.
   if (config.nativeSidecars) targets.unshift(['initContainers', spec.initContainers]);
   for (const [field, containers] of targets) {
     for (const [i, container] of (containers ?? []).entries()) {

@@ -60,6 +60,9 @@ export function validateAccessPolicy(
     );
   }
 
+  // NOTE: two overlapping policies created at the same moment can both pass, since each is
+  // checked against a cache without the other; the AccessPolicy controller reports the
+  // overlap on their status, and the gate refuses sessions both would cover.
   for (const other of cache.listPolicies(namespace)) {
     if (other.metadata.name === policy.metadata.name) continue;
     const overlap = policiesOverlap(
