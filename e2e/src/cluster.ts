@@ -1,0 +1,53 @@
+import { resolveBinaries, type Binaries } from './binaries.js';
+import { startControlPlane } from './control-plane.js';
+import { KubeApi } from './kube-api.js';
+import { Kubectl } from './kubectl.js';
+
+/** A cluster the suite runs against, with an administrator's clients. */
+export interface Cluster {
+  /** local: etcd + kube-apiserver started here; existing: KUBECONFIG (kind, for instance). */
+  mode: 'local' | 'existing';
+  kubeconfig: string;
+  binaries: Binaries;
+  api: KubeApi;
+  kubectl: Kubectl;
+  stop(): Promise<void>;
+}
+
+/** Raised when E2E_CLUSTER=existing is set without a kubeconfig. */
+export class ClusterConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterConfigError';
+  }
+}
+
+/**
+ * The cluster for this run: with E2E_CLUSTER=existing the one KUBECONFIG names (left as it
+ * is on stop), otherwise a fresh local control plane that stop() tears down.
+ */
+export async function openCluster(env = process.env): Promise<Cluster> {
+  const binaries = await resolveBinaries(env);
+  if (env.E2E_CLUSTER === 'existing') {
+    const kubeconfig = env.KUBECONFIG;
+    if (!kubeconfig) throw new ClusterConfigError('E2E_CLUSTER=existing needs KUBECONFIG');
+    return {
+      mode: 'existing',
+      kubeconfig,
+      binaries,
+      api: KubeApi.fromFile(kubeconfig),
+      kubectl: new Kubectl(binaries.kubectl, kubeconfig),
+      stop: async () => undefined,
+    };
+  }
+
+  const plane = await startControlPlane(binaries);
+  return {
+    mode: 'local',
+    kubeconfig: plane.kubeconfig,
+    binaries,
+    api: KubeApi.fromFile(plane.kubeconfig),
+    kubectl: new Kubectl(binaries.kubectl, plane.kubeconfig),
+    stop: () => plane.stop(),
+  };
+}

@@ -1,0 +1,22 @@
+import { afterAll, beforeAll } from '@jest/globals';
+import { openCluster, type Cluster } from '../src/cluster.js';
+import { describeManifests } from './suites/manifests-suite.js';
+
+// One control plane for the whole suite: it takes about ten seconds to start, and the
+// describe blocks below run in order against it (CRDs first, the operator later).
+
+let cluster: Cluster | undefined;
+const current = (): Cluster => {
+  if (!cluster) throw new Error('the control plane did not start (see beforeAll)');
+  return cluster;
+};
+
+beforeAll(async () => {
+  cluster = await openCluster();
+}, 600_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+describeManifests(current);
