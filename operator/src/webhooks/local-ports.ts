@@ -4,10 +4,11 @@ import { FIRST_GATE_PORT } from './injection-names.js';
 /**
  * Assigns each DataSource its loopback port in the pod, by the rule the sidecar follows too:
  * a DataSource with `localPort` keeps it; the others, in name order, take the lowest free
- * port from 5432 up. Returns a problem in words when two DataSources claim one port.
+ * port from firstPort (5432) up. Returns a problem in words when two DataSources claim one port.
  */
 export function assignLocalPorts(
   dataSources: readonly DataSource[],
+  firstPort = FIRST_GATE_PORT,
 ): { ports: Map<string, number> } | { problem: string } {
   const ports = new Map<string, number>();
   const taken = new Map<number, string>();
@@ -28,7 +29,7 @@ export function assignLocalPorts(
     ports.set(ds.metadata.name, port);
   }
 
-  let next = FIRST_GATE_PORT;
+  let next = firstPort;
   for (const ds of byName) {
     if (ports.has(ds.metadata.name)) continue;
     while (taken.has(next)) next++;

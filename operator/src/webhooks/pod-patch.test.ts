@@ -164,6 +164,18 @@ describe('buildPodPatch: injecting', () => {
     expect(record.policies).toEqual(['a', 'b', 'c']);
   });
 
+  it('counts from a configured first port and tells the gate', () => {
+    const { after, record } = injected({
+      name: 'first port',
+      pod: pod(),
+      policies: [policy('a', 'orders'), policy('b', 'billing')],
+      dataSources: [dataSource('orders'), dataSource('billing')],
+      config: { firstPort: 6432 },
+    });
+    expect(record.ports).toEqual({ billing: 6432, orders: 6433 });
+    expect(after.spec!.initContainers![0]!.args!.slice(-2)).toEqual(['--first-port', '6432']);
+  });
+
   it('places the gate first among containers with a postStart wait without native sidecars', () => {
     const { after, record } = injected({
       name: 'no native sidecars',

@@ -1,6 +1,7 @@
 import type { V1Container, V1EnvVar, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { AccessPolicy, DataSource } from '@portcullis/crds';
 import {
+  FIRST_GATE_PORT,
   INJECTED_ANNOTATION,
   OPERATOR_CA_ENV,
   SCRATCH_VOLUME,
@@ -30,6 +31,8 @@ export interface PodPatchConfig {
   nativeSidecars: boolean;
   /** Port of the sidecar's /healthz, /readyz and /metrics; the probes call it on the pod IP. */
   healthPort: number;
+  /** First loopback port for DataSources without localPort (default 5432). */
+  firstPort?: number;
   /** Lifetime of the projected token; kubelet refreshes it at 80% of this. */
   tokenExpirationSeconds: number;
   /** UID and GID the sidecar runs as. */
@@ -109,7 +112,7 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
 
   const dataSources = referencedDataSources(input);
   if ('problem' in dataSources) return { refuse: dataSources.problem };
-  const assigned = assignLocalPorts(dataSources.list);
+  const assigned = assignLocalPorts(dataSources.list, config.firstPort);
   if ('problem' in assigned) return { refuse: assigned.problem };
   const clash = portClash(pod, assigned.ports);
   if (clash !== undefined) return { refuse: clash };
@@ -317,6 +320,10 @@ function gateContainer(
       '0.0.0.0',
       '--log-level',
       settings.logLevel,
+      // Only when it differs, so a gate without the flag runs with the default.
+      ...(config.firstPort === undefined || config.firstPort === FIRST_GATE_PORT
+        ? []
+        : ['--first-port', String(config.firstPort)]),
     ],
     env,
     ports: [{ name: 'gate-metrics', containerPort: config.healthPort, protocol: 'TCP' }],
