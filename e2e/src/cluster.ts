@@ -8,6 +8,8 @@ export interface Cluster {
   /** local: etcd + kube-apiserver started here; existing: KUBECONFIG (kind, for instance). */
   mode: 'local' | 'existing';
   kubeconfig: string;
+  /** CA file of the API server (local mode only: the operator process needs it). */
+  caFile?: string;
   binaries: Binaries;
   api: KubeApi;
   kubectl: Kubectl;
@@ -37,7 +39,7 @@ export async function openCluster(env = process.env): Promise<Cluster> {
       binaries,
       api: KubeApi.fromFile(kubeconfig),
       kubectl: new Kubectl(binaries.kubectl, kubeconfig),
-      stop: async () => undefined,
+      stop: () => Promise.resolve(),
     };
   }
 
@@ -45,6 +47,7 @@ export async function openCluster(env = process.env): Promise<Cluster> {
   return {
     mode: 'local',
     kubeconfig: plane.kubeconfig,
+    caFile: plane.caFile,
     binaries,
     api: KubeApi.fromFile(plane.kubeconfig),
     kubectl: new Kubectl(binaries.kubectl, plane.kubeconfig),

@@ -79,7 +79,12 @@ describe('the default values', () => {
     expect(container).toHaveProperty('readinessProbe.httpGet.path', '/readyz');
     expect(container).toHaveProperty('resources.limits.memory', '256Mi');
     expect(container.args).toEqual(
-      expect.arrayContaining(['--cert-mode=self', '--tls-secret=portcullis-tls']),
+      expect.arrayContaining([
+        '--cert-mode=self',
+        '--tls-secret=portcullis-tls',
+        // The image has no entrypoint: the injected gate needs its program named.
+        '--sidecar-command=portcullis-sidecar',
+      ]),
     );
     const podSpec = (deployment.spec as { template: { spec: Record<string, unknown> } }).template
       .spec;
