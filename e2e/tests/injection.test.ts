@@ -178,6 +178,7 @@ function operatorCall(
   token: string,
   ca: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -187,6 +188,7 @@ function operatorCall(
         method: payload === undefined ? 'GET' : 'POST',
         ca,
         headers: {
+          ...headers,
           authorization: `Bearer ${token}`,
           ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -451,7 +453,7 @@ describe('injection through the real API server', () => {
     expect(podSpec(created).initContainers).toBeUndefined();
   });
 
-  it("serves the pod's bundle to a token bound to it, trusting the CA the patch injected", async () => {
+  it("serves the pod's bundle to a token bound to it and long-polls a policy change", async () => {
     const gate = podSpec(injected).initContainers![0]!;
     const ca = gate.env!.find((e) => e.name === 'PORTCULLIS_OPERATOR_CA')!.value!;
     const token = await saToken(APP_NS, 'orders', { audience: 'portcullis.dev', pod: injected });
@@ -467,6 +469,23 @@ describe('injection through the real API server', () => {
       username: minter.username,
       password: minter.password,
     });
+
+    // A change arrives through the long-poll: the policy gains masking, the ETag moves.
+    const version = (res.body as { version: string }).version;
+    const started = Date.now();
+    const waiting = operatorCall('/v1/bundle?wait=20s', token, ca, undefined, {
+      'if-none-match': version,
+    });
+    await api.patch(`${GROUP}/namespaces/${APP_NS}/accesspolicies/orders-rw`, {
+      spec: { masking: { rules: [{ detector: 'email', strategy: 'redact' }] } },
+    });
+    const changed = await waiting;
+    expect(changed.status).toBe(200);
+    expect(changed.body.version).not.toBe(version);
+    const masking = (changed.body as { policies: { spec: { masking: { rules: unknown[] } } }[] })
+      .policies[0]!.spec.masking;
+    expect(masking.rules).toEqual([{ detector: 'email', strategy: 'redact' }]);
+    expect(Date.now() - started).toBeLessThan(10_000);
 
     const plain = await api.get(`/api/v1/namespaces/${APP_NS}/pods/plain`);
     const stolen = await saToken(APP_NS, 'orders', { audience: 'portcullis.dev', pod: plain });
