@@ -23,22 +23,36 @@ const SAMPLES: Record<string, string> = {
     'ON CONFLICT (id) DO UPDATE SET amount = excluded.amount RETURNING id',
 };
 
-const BUDGET_NS = 300_000_000n;
-// Present when node runs with --expose-gc; evens out the phases when it is.
+// Phases run interleaved in short rounds and each reports its median round, so load from
+// other processes that comes and goes shifts all phases alike instead of one.
+const ROUNDS = 25;
+const ROUND_NS = 20_000_000n;
+// Present when node runs with --expose-gc: a collection before each round keeps one phase's
+// garbage off the next phase's clock.
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
-// Runs `work` in rounds until the budget is spent; returns nanoseconds per call.
-function measure(work: (i: number) => void): number {
-  for (let i = 0; i < 200; i++) work(i);
-  let calls = 0;
-  const start = process.hrtime.bigint();
-  let elapsed = 0n;
-  while (elapsed < BUDGET_NS) {
-    for (let i = 0; i < 100; i++) work(calls + i);
-    calls += 100;
-    elapsed = process.hrtime.bigint() - start;
+type Work = (i: number) => void;
+
+// Nanoseconds per call of each phase, the median over the rounds.
+function measure(phases: Work[]): number[] {
+  for (const work of phases) for (let i = 0; i < 200; i++) work(i);
+  const perRound: number[][] = phases.map(() => []);
+  let counter = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    phases.forEach((work, p) => {
+      collectGarbage?.();
+      let calls = 0;
+      const start = process.hrtime.bigint();
+      let elapsed = 0n;
+      while (elapsed < ROUND_NS) {
+        for (let i = 0; i < 20; i++) work(counter++);
+        calls += 20;
+        elapsed = process.hrtime.bigint() - start;
+      }
+      perRound[p]!.push(Number(elapsed) / calls);
+    });
   }
-  return Number(elapsed) / calls;
+  return perRound.map((times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!);
 }
 
 function micros(ns: number): string {
@@ -49,13 +63,13 @@ await initStatementParser();
 const policy = policyFixture();
 const out: string[] = ['statement          parse only  parse+classify   cached check   miss/hit'];
 for (const [name, sql] of Object.entries(SAMPLES)) {
-  // Hits first: the garbage the misses leave behind would bill its collection to the hits.
   const gate = createStatementGate(policy, { cache: new ParseCache() });
-  const cached = measure(() => gate.checkQuery(sql));
   // A trailing comment with a counter makes every text new, so nothing is cached.
-  const parseOnly = measure((i) => parseSync(`${sql} -- ${i}`));
-  const uncached = measure((i) => parseStatements(`${sql} -- ${i}`));
-  collectGarbage?.();
+  const [parseOnly, uncached, cached] = measure([
+    (i) => parseSync(`${sql} -- ${i}`),
+    (i) => parseStatements(`${sql} -- ${i}`),
+    () => gate.checkQuery(sql),
+  ]) as [number, number, number];
   const ratio = (uncached / cached).toFixed(0).padStart(8);
   out.push(
     `${name.padEnd(18)} ${micros(parseOnly)} µs ${micros(uncached)} µs ${micros(cached)} µs ${ratio}x`,
