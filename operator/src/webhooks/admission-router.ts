@@ -10,12 +10,14 @@ import {
   type AdmissionVerdict,
 } from './admission-review.js';
 import type { CacheView } from './cache-view.js';
+import { HttpsMetrics } from './https-metrics.js';
 import { admitPod } from './pod-admission.js';
 import type { PodPatchConfig } from './pod-patch.js';
 import { validateAccessPolicy, validateDataSource } from './resource-validation.js';
 
 export interface AdmissionRouterOptions {
   cache: CacheView;
+  metrics?: HttpsMetrics;
   patchConfig: () => PodPatchConfig;
   log: Logger;
   now?: () => Date;
@@ -24,12 +26,17 @@ export interface AdmissionRouterOptions {
 /** The admission webhook paths the webhook configurations name, as an express router. */
 export function admissionRouter(options: AdmissionRouterOptions): express.Router {
   const { cache, log } = options;
+  const metrics = options.metrics ?? new HttpsMetrics();
   const router = express.Router();
   // The API server caps a request body at 3 MiB; an AdmissionReview wraps one object twice.
   router.use(express.json({ limit: '8mb' }));
 
   const route = (path: string, decide: (request: AdmissionRequest) => AdmissionVerdict) =>
-    router.post(path, (req, res) => answer(req, res, decide, log.child({ webhook: path })));
+    router.post(path, (req, res) =>
+      answer(req, res, decide, log.child({ webhook: path }), (verdict) =>
+        metrics.admissions.inc({ webhook: path, verdict }),
+      ),
+    );
 
   route('/mutate-pods', (r) => admitPod(r, { cache, patchConfig: options.patchConfig, log }));
   route('/mutate-accessrequests', (r) => mutateAccessRequest(r));
@@ -44,6 +51,7 @@ function answer(
   res: Response,
   decide: (request: AdmissionRequest) => AdmissionVerdict,
   log: Logger,
+  count: (verdict: 'allowed' | 'patched' | 'refused' | 'error') => void,
 ): void {
   let request: AdmissionRequest;
   try {
@@ -66,9 +74,11 @@ function answer(
   let verdict: AdmissionVerdict;
   try {
     verdict = decide(request);
+    count(!verdict.allowed ? 'refused' : verdict.patch?.length ? 'patched' : 'allowed');
   } catch (err) {
     log.error({ ...context, err }, 'admission handler failed');
     verdict = refuse('internal error in the Portcullis webhook; see the operator log', 500);
+    count('error');
   }
   if (!verdict.allowed) log.info({ ...context, reason: verdict.message }, 'admission refused');
   res.json(admissionReview(request.uid, verdict));

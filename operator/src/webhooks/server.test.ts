@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import type { ServingMaterial, ServingTls } from '../tls/serving-tls.js';
 import { nextTlsData } from '../tls/tls-rotation.js';
 import { MemoryCache } from './memory-cache.js';
@@ -32,11 +33,14 @@ class SwappableTls implements ServingTls {
 let running: RunningHttpsServer;
 let tls: SwappableTls;
 let first: ServingMaterial;
+let registry: Registry;
 
 beforeEach(async () => {
   first = await material();
   tls = new SwappableTls(first);
+  registry = new Registry();
   running = await startHttpsServer({
+    registry,
     port: 0,
     host: '127.0.0.1',
     tls,
@@ -58,6 +62,31 @@ describe('startHttpsServer', () => {
   it('answers unknown paths with a JSON 404', async () => {
     const res = await httpsJson(`https://127.0.0.1:${running.port}/nowhere`, { ca: first.caPem! });
     expect(res).toMatchObject({ status: 404, body: { message: 'not found' } });
+  });
+
+  it('counts admissions by verdict and requests by route', async () => {
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u1',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        operation: 'CREATE',
+        namespace: 'shop',
+        userInfo: { username: 'alice' },
+        object: { metadata: { labels: {} }, spec: { containers: [] } },
+      },
+    };
+    const url = `https://127.0.0.1:${running.port}/mutate-pods`;
+    await httpsJson(url, { ca: first.caPem!, method: 'POST', body: review });
+
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'portcullis_operator_admissions_total{webhook="/mutate-pods",verdict="allowed"} 1',
+    );
+    expect(text).toContain(
+      'portcullis_operator_https_requests_total{route="/mutate-pods",code="200"} 1',
+    );
   });
 
   it('serves a rotated certificate to new connections without a restart', async () => {

@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import {
   KubeAccessRequestWriter,
   type AccessRequestWriter,
@@ -13,6 +14,7 @@ import type { KubeClient } from '../kube/rest-client.js';
 import type { ServingTls } from '../tls/serving-tls.js';
 import { admissionRouter } from './admission-router.js';
 import type { CacheView } from './cache-view.js';
+import { HttpsMetrics } from './https-metrics.js';
 import type { PodPatchConfig } from './pod-patch.js';
 
 /** What startHttpsServer needs; the operator's cli.ts builds it from its flags. */
@@ -33,6 +35,8 @@ export interface HttpsServerOptions {
    */
   patchConfig: PodPatchConfig;
   log: Logger;
+  /** Registry for the server's counters (the operator's /metrics); a private one if omitted. */
+  registry?: Registry;
   /** Longest long-poll of /v1/bundle and /v1/approvals/NAME (default 60 s). */
   maxWaitMs?: number;
   /** Replaces the TokenReview client (tests). */
@@ -59,9 +63,11 @@ export function operatorApp(options: HttpsServerOptions): express.Express {
     operatorCaPem: options.patchConfig.operatorCaPem ?? options.tls.current().caPem,
   });
 
+  const metrics = new HttpsMetrics(options.registry);
   const app = express();
   app.disable('x-powered-by');
-  app.use(admissionRouter({ cache, patchConfig, log, now: options.now }));
+  app.use(metrics.countRequests());
+  app.use(admissionRouter({ cache, patchConfig, log, metrics, now: options.now }));
   app.use(bundleRouter({ cache, reviewer, log, maxWaitMs: options.maxWaitMs }));
   app.use(
     approvalsRouter({
