@@ -1,3 +1,17 @@
+/*
+ * Understanding statements: libpg-query's parse tree, classified, checked against a policy's
+ * guardrails and approval rules. Use:
+ *   await initStatementParser();                     // once per process
+ *   const cache = new ParseCache();                  // once per process, shared by sessions
+ *   const gate = createStatementGate(policy, { cache, viewTables });   // once per session
+ *   gate.checkQuery(sql) on Query, gate.checkParse(name, sql) on Parse,
+ *   gate.checkExecute(name) on Bind, gate.closeStatement(name) on Close of a statement,
+ *   gate.checkFunctionCall() on FunctionCall; a refuse verdict answers with verdict.sqlstate
+ *   (42501 when absent) and verdict.message.
+ * The gate parses as the server does only with client_encoding UTF8 and
+ * standard_conforming_strings on: it refuses statements that change them, and the session
+ * must hold them so from the startup packet on (see parser-settings.ts).
+ */
 export { approvalFor, rowThreshold, type RowThreshold } from './approval-rules.js';
 export { CLASS_PRECEDENCE } from './command-classes.js';
 export {

@@ -10,7 +10,12 @@ const SAFE_VALUES: Record<string, readonly string[]> = {
   client_encoding: ['utf8', 'utf-8', 'unicode'],
 };
 
-/** The settings whose change would make the server read text differently from the gate. */
+/**
+ * The settings whose change would make the server read text differently from the gate.
+ * NOTE: changes the gate never sees (startup-packet options, ALTER ROLE/DATABASE defaults set
+ * elsewhere, a function that calls set_config inside) still move the server; the session has
+ * to check both in the startup packet and in every ParameterStatus the server sends.
+ */
 export const PARSER_SETTINGS: readonly string[] = Object.keys(SAFE_VALUES);
 
 function settingValue(args: unknown): string | undefined {
