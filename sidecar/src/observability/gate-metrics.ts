@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TallyCounter } from './tally-counter.js';
 
 /** How a session ended up: admitted and relayed, refused (identity, policy), or failed inside. */
 export type SessionOutcome = 'admitted' | 'refused' | 'failed';
@@ -10,9 +11,9 @@ export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'failed';
 export type RelayDirection = 'client_to_server' | 'server_to_client';
 
 /**
- * The gate's metrics. Every series carries the data source; on a hot path, bind the labels
- * once per session (`metric.labels(...)`) and keep the child, which saves a label lookup per
- * message.
+ * The gate's metrics. Every series carries the data source. relayedBytes and statementsTotal
+ * are counted per message: bind their labels once (`metric.labels(...)`) and keep the child,
+ * whose inc() then costs an addition (see TallyCounter).
  */
 export interface GateMetrics {
   registry: Registry;
@@ -77,13 +78,13 @@ export function createGateMetrics(options: GateMetricsOptions = {}): GateMetrics
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    relayedBytes: new Counter({
+    relayedBytes: new TallyCounter({
       name: 'portcullis_relayed_bytes_total',
       help: 'Bytes relayed between clients and the server.',
       labelNames: ['data_source', 'direction'],
       registers,
     }),
-    statementsTotal: new Counter({
+    statementsTotal: new TallyCounter({
       name: 'portcullis_statements_total',
       help: 'Statements by decision: allowed, refused or held for approval.',
       labelNames: ['data_source', 'decision', 'rule'],

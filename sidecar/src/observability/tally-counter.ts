@@ -1,0 +1,81 @@
+import type { CounterConfiguration, LabelValues } from 'prom-client';
+import { Counter } from 'prom-client';
+
+interface Tally<T extends string> {
+  labels: LabelValues<T>;
+  value: number;
+}
+
+/** Thrown when a counter is asked to go down or to add something that is not a number. */
+export class CounterValueError extends Error {
+  constructor(name: string, value: number) {
+    super(`counter ${name} cannot be increased by ${value}`);
+    this.name = 'CounterValueError';
+  }
+}
+
+/**
+ * A Counter for the relay's hot path. prom-client hashes and validates the labels on every
+ * inc(), even through a bound child, which costs a measurable share of a proxy's CPU when it
+ * runs per network read. Here a bound child adds to a plain number, and the sums are folded
+ * into the counter when it is collected (on every scrape), so what /metrics shows is exact.
+ */
+export class TallyCounter<T extends string> extends Counter<T> {
+  readonly #tallies = new Map<string, Tally<T>>();
+  readonly #labelNames: readonly T[];
+  readonly #metricName: string;
+
+  constructor(configuration: CounterConfiguration<T>) {
+    super({
+      ...configuration,
+      collect(this: Counter<T>) {
+        (this as TallyCounter<T>).fold();
+      },
+    });
+    this.#labelNames = configuration.labelNames ?? [];
+    this.#metricName = configuration.name;
+  }
+
+  override labels(...values: string[]): Counter.Internal;
+  override labels(labels: LabelValues<T>): Counter.Internal;
+  override labels(...args: [LabelValues<T>] | string[]): Counter.Internal {
+    const first = args[0];
+    const labels =
+      typeof first === 'object'
+        ? first
+        : (Object.fromEntries(this.#labelNames.map((n, i) => [n, args[i]])) as LabelValues<T>);
+    const key = this.#labelNames.map((n) => String(labels[n])).join('\u0000');
+
+    let tally = this.#tallies.get(key);
+    if (tally === undefined) {
+      // prom-client checks the labels once, here, and the series shows from its first use.
+      // (Its inc is an instance property set in the constructor, not a prototype method.)
+      this.inc(labels, 0);
+      tally = { labels, value: 0 };
+      this.#tallies.set(key, tally);
+    }
+    const counted = tally;
+    const name = this.#metricName;
+    return {
+      inc(value = 1) {
+        if (!(value >= 0) || !Number.isFinite(value)) throw new CounterValueError(name, value);
+        counted.value += value;
+      },
+    };
+  }
+
+  /** Adds what the children counted since the last fold to the counter's own values. */
+  fold(): void {
+    for (const tally of this.#tallies.values()) {
+      if (tally.value === 0) continue;
+      this.inc(tally.labels, tally.value);
+      tally.value = 0;
+    }
+  }
+
+  override reset(): void {
+    // prom-client's constructor calls reset() before this class has its fields.
+    if (#tallies in this) for (const tally of this.#tallies.values()) tally.value = 0;
+    super.reset();
+  }
+}
