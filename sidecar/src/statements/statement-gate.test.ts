@@ -196,6 +196,15 @@ describe('parse cache', () => {
     expect(cache.stats().evictions).toBe(2);
   });
 
+  it('hands out statement infos no session can change for the others', () => {
+    const cache = new ParseCache();
+    const [info] = createStatementGate(policyFixture(), { cache }).checkQuery(
+      'SELECT * FROM orders',
+    ).statements;
+    expect(() => info!.tables.read.push('public.other')).toThrow(TypeError);
+    expect(Object.isFrozen(info)).toBe(true);
+  });
+
   it('remembers a refusal too', () => {
     const cache = new ParseCache();
     expect(cache.parse('SELEC 1')).toMatchObject({ cacheHit: false, outcome: { ok: false } });

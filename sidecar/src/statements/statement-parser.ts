@@ -65,7 +65,7 @@ export function parseStatements(sql: string): ParseOutcome {
     const text = statementText(sql);
     const statements = asArray(asObject(tree)?.stmts).map((raw) => {
       const rawStmt = asObject(raw) ?? {};
-      return { info: classifyStatement(rawStmt.stmt, text(rawStmt)), node: rawStmt.stmt };
+      return { info: frozen(classifyStatement(rawStmt.stmt, text(rawStmt))), node: rawStmt.stmt };
     });
     return { ok: true, statements };
   } catch (error) {
@@ -78,6 +78,21 @@ export function parseStatements(sql: string): ParseOutcome {
       message: error.message,
     };
   }
+}
+
+// Outcomes are cached and shared by every session: a caller that changed one would change
+// what the gate believes of that text for all of them.
+function frozen(info: StatementInfo): StatementInfo {
+  for (const access of info.access) Object.freeze(access);
+  for (const list of [info.classes, info.access, info.functions, info.attributeCalls]) {
+    Object.freeze(list);
+  }
+  Object.freeze(info.tables.read);
+  Object.freeze(info.tables.written);
+  Object.freeze(info.tables);
+  Object.freeze(info.executes);
+  Object.freeze(info.notes);
+  return Object.freeze(info);
 }
 
 // RawStmt locations count bytes of the UTF-8 text; stmt_location and stmt_len are left out
