@@ -133,16 +133,18 @@ export async function main(argv: string[]): Promise<number> {
 async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   const workloadIdentity =
     args.identity === undefined ? undefined : parseWorkloadIdentity(args.identity);
+  const metrics = args.metricsPort === undefined ? undefined : createGateMetrics();
   const gate = await Gate.start({
     policySource: new FilePolicySource({ dir: args.policies, logger }),
     logger,
     ...(workloadIdentity ? { workloadIdentity } : {}),
     ...(args.listen ? { host: args.listen.host, port: args.listen.port } : {}),
+    ...(metrics ? { metrics } : {}),
   });
 
   let observability: ObservabilityServer | undefined;
-  if (args.metricsPort !== undefined) {
-    const metrics = createGateMetrics();
+  if (metrics && args.metricsPort !== undefined) {
+    // Gate.start has resolved: policies are loaded and every listener is bound.
     observability = new ObservabilityServer({
       registry: metrics.registry,
       readiness: () => ({ ready: true }),
