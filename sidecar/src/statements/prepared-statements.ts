@@ -12,6 +12,8 @@ export class UnknownPreparedError extends Error {
 
 // More definitions under one name than this are refused: only a client that keeps re-using a
 // name PostgreSQL already holds gets there.
+// NOTE: a session may hold at most 10 000 prepared names (PreparedStatements' maxNames); a
+// client that prepares more without deallocating is refused, where PostgreSQL has no limit.
 const MAX_DEFINITIONS = 16;
 // EXECUTE is not preparable in SQL, but a Parse message may hold one; chains stop here.
 const MAX_EXECUTE_DEPTH = 4;

@@ -51,7 +51,8 @@ export interface StatementGateOptions {
 /** Refuses a FunctionCall message unless the policy allows the fast-path protocol. */
 export function checkFunctionCall(policy: AccessPolicy): Verdict {
   if (policy.spec.guardrails.allowFunctionCall) return ALLOW;
-  // FunctionCall names its function by OID, so none of the function rules could apply.
+  // NOTE: FunctionCall names its function by OID, so allowing it lets through every function,
+  // the dangerous ones included: the function rules cannot apply to it.
   const what = 'the FunctionCall protocol message, whose function the gate cannot check';
   return refusal(policy, 'guardrails.allowFunctionCall', what);
 }
