@@ -1,6 +1,6 @@
 import type { MaskStrategy } from '@portcullis/crds';
 import type { TypeClass } from './pg-types.js';
-import { hashText, hmacDigest, partialMask, REDACTED } from './strategies.js';
+import { KeyedHasher, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
 
 /** Masks one non-null cell as it travels on the wire; null means send SQL NULL. */
 export type CellMask = (cell: Buffer) => Buffer | null;
@@ -37,28 +37,29 @@ const toNull: CellMask = () => null;
  */
 export function buildCellMask(spec: CellMaskSpec): CellMask | undefined {
   if (spec.strategy === 'null') return toNull;
-  if (spec.type === 'text') return textMask(spec.strategy, spec.hashKey);
-  if (spec.type === 'json') return jsonMask(spec.strategy, spec.hashKey);
+  const hasher = new KeyedHasher(spec.hashKey);
+  if (spec.type === 'text') return textMask(spec.strategy, hasher);
+  if (spec.type === 'json') return jsonMask(spec.strategy, hasher);
   if (spec.type === 'jsonb') {
-    const mask = jsonMask(spec.strategy, spec.hashKey);
+    const mask = jsonMask(spec.strategy, hasher);
     return spec.format === 0 ? mask : withJsonbVersion(mask);
   }
   if (spec.format === 1 || spec.strategy !== 'hash') return undefined;
-  return hashOfType(spec.type, spec.hashKey);
+  return hashOfType(spec.type, hasher);
 }
 
-function textMask(strategy: 'redact' | 'partial' | 'hash', key: Buffer): CellMask {
+function textMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher): CellMask {
   switch (strategy) {
     case 'redact':
       return () => REDACTED_TEXT;
     case 'partial':
-      return (cell) => Buffer.from(partialMask(cell.toString('utf8')));
+      return partialMaskBytes;
     case 'hash':
-      return (cell) => Buffer.from(hashText(key, cell));
+      return (cell) => Buffer.from(hasher.text(cell), 'latin1');
   }
 }
 
-function jsonMask(strategy: 'redact' | 'partial' | 'hash', key: Buffer): CellMask {
+function jsonMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher): CellMask {
   switch (strategy) {
     case 'redact':
       return () => REDACTED_JSON;
@@ -70,7 +71,7 @@ function jsonMask(strategy: 'redact' | 'partial' | 'hash', key: Buffer): CellMas
         return Buffer.from(JSON.stringify(partialMask(JSON.parse(text) as string)));
       };
     case 'hash':
-      return (cell) => Buffer.from(JSON.stringify(hashText(key, cell)));
+      return (cell) => Buffer.from(JSON.stringify(hasher.text(cell)));
   }
 }
 
@@ -85,17 +86,17 @@ function withJsonbVersion(mask: CellMask): CellMask {
   };
 }
 
-function hashOfType(type: TypeClass, key: Buffer): CellMask | undefined {
+function hashOfType(type: TypeClass, hasher: KeyedHasher): CellMask | undefined {
   switch (type) {
     case 'int2':
-      return (cell) => Buffer.from(String(hmacDigest(key, cell).readInt16BE(0)));
+      return (cell) => Buffer.from(String(hasher.digest(cell).readInt16BE(0)));
     case 'int4':
-      return (cell) => Buffer.from(String(hmacDigest(key, cell).readInt32BE(0)));
+      return (cell) => Buffer.from(String(hasher.digest(cell).readInt32BE(0)));
     case 'int8':
     case 'numeric':
-      return (cell) => Buffer.from(String(hmacDigest(key, cell).readBigInt64BE(0)));
+      return (cell) => Buffer.from(String(hasher.digest(cell).readBigInt64BE(0)));
     case 'uuid':
-      return (cell) => Buffer.from(uuidFrom(hmacDigest(key, cell)));
+      return (cell) => Buffer.from(uuidFrom(hasher.digest(cell)));
     default:
       return undefined;
   }

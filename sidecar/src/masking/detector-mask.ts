@@ -2,7 +2,7 @@ import type { CellMask } from './cell-masks.js';
 import { DETECTORS } from './detectors/index.js';
 import type { IndexedRule } from './masking-rules.js';
 import type { TypeClass } from './pg-types.js';
-import { hashText, partialMask, REDACTED } from './strategies.js';
+import { KeyedHasher, partialMask, REDACTED } from './strategies.js';
 
 /** A detector rule as one column applies it. */
 export interface DetectorRule {
@@ -32,6 +32,7 @@ export function buildDetectorMask(
   hashKey: Buffer,
 ): CellMask | undefined {
   if (rules.length === 0) return undefined;
+  const hasher = new KeyedHasher(hashKey);
   const maskText = (text: string): string | null => {
     let out = text;
     for (const { rule, counts } of rules) {
@@ -44,7 +45,7 @@ export function buildDetectorMask(
         const { start, end } = found[i]!;
         out =
           out.slice(0, start) +
-          replacement(strategy, out.slice(start, end), hashKey) +
+          replacement(strategy, out.slice(start, end), hasher) +
           out.slice(end);
       }
     }
@@ -57,10 +58,14 @@ export function buildDetectorMask(
   return undefined;
 }
 
-function replacement(strategy: 'redact' | 'partial' | 'hash', value: string, key: Buffer): string {
+function replacement(
+  strategy: 'redact' | 'partial' | 'hash',
+  value: string,
+  hasher: KeyedHasher,
+): string {
   if (strategy === 'redact') return REDACTED;
   if (strategy === 'partial') return partialMask(value);
-  return hashText(key, value);
+  return hasher.text(value);
 }
 
 function textCell(maskText: (text: string) => string | null): CellMask {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashText, partialMask, REDACTED } from './strategies.js';
+import { createHmac } from 'node:crypto';
+import { hashText, KeyedHasher, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
 
 const key = Buffer.from('0123456789abcdef0123456789abcdef');
 
@@ -37,5 +38,35 @@ describe('hashText', () => {
     expect(hashText(key, Buffer.from('alice@example.com'))).toBe(a);
     expect(hashText(key, 'bob@example.com')).not.toBe(a);
     expect(hashText(Buffer.from('another key'), 'alice@example.com')).not.toBe(a);
+  });
+});
+
+describe('KeyedHasher', () => {
+  it.each([
+    ['a short key and value', Buffer.from('k'), Buffer.from('alice@example.com')],
+    ['an empty value', Buffer.from('key'), Buffer.alloc(0)],
+    ['a value longer than the reused buffer', key, Buffer.alloc(5000, 'x')],
+    ['a key longer than the SHA-256 block', Buffer.alloc(100, 'k'), Buffer.from('v')],
+  ])('computes standard HMAC-SHA-256 for %s', (_what, k, value) => {
+    const expected = createHmac('sha256', k).update(value).digest();
+    const hasher = new KeyedHasher(k);
+    expect(hasher.digest(value).equals(expected)).toBe(true);
+    expect(hasher.digest(value).equals(expected)).toBe(true);
+  });
+});
+
+describe('partialMaskBytes', () => {
+  it.each([
+    '4111111111111234',
+    '4111 1111 1111 1234',
+    'alice@example.com',
+    'a@b@c.com',
+    'short',
+    'ünïcödé-1234567890',
+    '@example.com',
+    'x@.com',
+    '',
+  ])('agrees with partialMask on %j', (value) => {
+    expect(partialMaskBytes(Buffer.from(value)).toString('utf8')).toBe(partialMask(value));
   });
 });
