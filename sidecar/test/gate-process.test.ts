@@ -4,6 +4,7 @@ import pg from 'pg';
 import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import { readCommandComplete } from '../src/wire/backend-decoders.js';
+import { freePort } from '@portcullis/testkit';
 import { startUpstream, type Upstream } from './support/gate-fixture.js';
 import {
   memoryOf,
@@ -122,6 +123,31 @@ describe('the reaper', () => {
 
     const second = await startGateProcess(dir);
     gates.push(second);
+    expect(await mintedRoles()).toEqual([]);
+  });
+});
+
+describe('process shutdown', () => {
+  it('ends sessions with FATAL 57P01 on SIGTERM, drops their roles and exits 0', async () => {
+    const metricsPort = await freePort();
+    const gate = await startGateProcess(dir, ['--metrics-port', String(metricsPort)]);
+    const client = new pg.Client({
+      connectionString: `postgresql://app:x@127.0.0.1:${gate.port}/app`,
+    });
+    await client.connect();
+    await client.query('select 1');
+    // pg reports the server's FATAL first, then the closed connection.
+    const ended = new Promise<Error & { code?: string }>((resolve) => client.on('error', resolve));
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/portcullis_sessions_active\{data_source="shop-db"\} 1/);
+    expect(metrics).toMatch(/portcullis_statements_total\{[^}]*decision="allowed"[^}]*\} [1-9]/);
+
+    gate.process.child.kill('SIGTERM');
+    const error = await ended;
+    expect(error.code).toBe('57P01');
+    expect(error.message).toMatch(/shutting down/);
+    expect(await gate.process.exited).toEqual({ code: 0, signal: null });
     expect(await mintedRoles()).toEqual([]);
   });
 });

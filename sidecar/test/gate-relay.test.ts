@@ -160,6 +160,30 @@ describe('pg through the gate', () => {
   });
 });
 
+describe('notifications', () => {
+  it('relays NOTIFY from one session to a LISTENing one', async () => {
+    await withClient(gate.url(), async (listener) => {
+      await listener.query('listen orders_changed');
+      const heard = new Promise<pg.Notification>((resolve) =>
+        listener.once('notification', resolve),
+      );
+      await withClient(gate.url(), (notifier) =>
+        notifier.query("select pg_notify('orders_changed', 'order 7 shipped')"),
+      );
+      expect(await heard).toMatchObject({ channel: 'orders_changed', payload: 'order 7 shipped' });
+    });
+  });
+
+  it('relays a NoticeResponse raised by the server', async () => {
+    await withClient(gate.url(), async (client) => {
+      const notice = new Promise<{ message?: string }>((resolve) => client.once('notice', resolve));
+      // COMMIT outside a transaction block answers with a WARNING notice.
+      await client.query('commit');
+      expect((await notice).message).toBe('there is no transaction in progress');
+    });
+  });
+});
+
 describe('statement refusals', () => {
   it('answers a refused simple query with 42501 naming policy and rule, and goes on', async () => {
     await withClient(guarded.url(), async (client) => {

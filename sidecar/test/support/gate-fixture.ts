@@ -37,6 +37,8 @@ export interface RunningGate {
   dir: string;
   /** psql/pg connection URL through the gate. */
   url: (user?: string, password?: string) => string;
+  /** Rewrites the policy file with other manifest options. */
+  rewrite: (manifest: Omit<TestManifestOptions, 'server' | 'minter'>) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startGate(
   upstream: Upstream,
   manifest: Omit<TestManifestOptions, 'server' | 'minter'> = {},
   gateOptions: Partial<GateOptions> = {},
+  watch = false,
 ): Promise<RunningGate> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-policies-'));
   await writeFile(
@@ -58,7 +61,7 @@ export async function startGate(
   );
   const logger = testLogger();
   const gate = await Gate.start({
-    policySource: new FilePolicySource({ dir, logger, watch: false }),
+    policySource: new FilePolicySource({ dir, logger, watch, debounceMs: 50 }),
     logger,
     workloadIdentity: parseWorkloadIdentity('system:serviceaccount:shop:web'),
     port: 0,
@@ -72,6 +75,11 @@ export async function startGate(
     dir,
     url: (user = 'app', password = 'workload') =>
       `postgresql://${user}:${password}@127.0.0.1:${port}/app`,
+    rewrite: (next) =>
+      writeFile(
+        join(dir, 'policies.yaml'),
+        testManifests({ ...next, server: upstream.server, minter: upstream.minter }),
+      ),
     stop: async () => {
       await gate.stop();
       await rm(dir, { recursive: true, force: true });

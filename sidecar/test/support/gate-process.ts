@@ -31,7 +31,10 @@ export async function policyDirectory(
 }
 
 /** Starts portcullis-sidecar on a free port over dir; resolves once it is ready. */
-export async function startGateProcess(dir: string): Promise<GateProcess> {
+export async function startGateProcess(
+  dir: string,
+  extraArgs: string[] = [],
+): Promise<GateProcess> {
   if (!existsSync(join(SIDECAR, 'dist', 'src', 'cli.js'))) {
     throw new Error('sidecar/dist is missing: run `make build` (tsc --build) first');
   }
@@ -45,6 +48,7 @@ export async function startGateProcess(dir: string): Promise<GateProcess> {
       '127.0.0.1:0',
       '--identity',
       'system:serviceaccount:shop:web',
+      ...extraArgs,
     ],
   });
   const match = await child.waitForOutput(/"address":"127\.0\.0\.1:(\d+)"/, 20_000);
