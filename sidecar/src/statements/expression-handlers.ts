@@ -49,14 +49,14 @@ function classifySetConfig(walker: Parameters<NodeHandler>[0], fields: ParseObje
   }
 }
 
-// PostgreSQL reads `x.f` and `(x).f` as f(x) when x has no field f ("Using Composite Types in
-// Queries", docs section 8.16.5; it works for non-composite x too: ('/etc/hostname'::text)
-// .pg_read_file reads the file). So the last name of a qualified column reference and every
-// name in an indirection may be a function call.
+// PostgreSQL reads `t.f` as f(t) when the row t has no column f, and `(x).f` as f(x) for any
+// x ("Using Composite Types in Queries", docs section 8.16.5): ('/etc/hostname'::text)
+// .pg_read_file reads the file. A qualified column reference only reaches functions that take
+// a row type (`t.pg_read_file` fails), an indirection any function of one argument.
 const columnRef: NodeHandler = (walker, fields) => {
   const parts = nameParts(fields.fields);
   const last = parts.at(-1);
-  if (parts.length >= 2 && last !== undefined) walker.addAttributeCall(last);
+  if (parts.length >= 2 && last !== undefined) walker.addRowCall(last);
 };
 
 const indirection: NodeHandler = (walker, fields, scope) => {

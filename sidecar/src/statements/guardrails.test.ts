@@ -274,6 +274,19 @@ const cases: [string, GuardrailsInput, string, string][] = [
     'guardrails.denyFunctions[purge]',
   ],
 
+  [
+    'a qualified column named like a dangerous function',
+    {},
+    'SELECT o.lo_total FROM orders o',
+    'allow',
+  ],
+  [
+    'a denied function in row attribute notation',
+    { denyFunctions: ['purge'] },
+    'SELECT c.purge FROM customers c',
+    'guardrails.denyFunctions[purge]',
+  ],
+
   // Several statements
   ['a refused part refuses the whole', {}, 'SELECT 1; DROP TABLE orders', 'guardrails.allow'],
   ['every part allowed', {}, 'BEGIN; SELECT 1; COMMIT', 'allow'],

@@ -120,6 +120,14 @@ export function compileGuardrails(policy: AccessPolicy): GuardrailCheck {
       const verdict = checkFunction(name, ' (called in attribute notation)');
       if (verdict.action !== 'allow') return verdict;
     }
+    // None of the built-in dangerous functions takes a row, so `o.lo_total` is a column to
+    // them; a function a policy denies may take one.
+    for (const name of info.rowCalls) {
+      const denied = denyFunctions.find((d) => d.test(name, 'restrict'));
+      if (denied === undefined) continue;
+      const what = `the function ${name} (called in attribute notation)`;
+      return refusal(policy, `guardrails.denyFunctions[${denied.pattern}]`, what);
+    }
     return ALLOW;
   };
 

@@ -111,6 +111,7 @@ export function mergeInfos(base: StatementInfo, added: StatementInfo[]): Stateme
     access,
     functions: unique((i) => i.functions),
     attributeCalls: unique((i) => i.attributeCalls),
+    rowCalls: unique((i) => i.rowCalls),
     notes: unique((i) => i.notes),
   };
   const filtered = access.filter((a) => a.class === 'update' || a.class === 'delete');

@@ -332,6 +332,7 @@ describe('classifyStatement', () => {
     const info = only("SELECT ('/etc/hostname'::text).pg_read_file");
     expect(info.functions).toEqual([]);
     expect(info.attributeCalls).toEqual(['pg_read_file']);
+    expect(only('SELECT c.email, s.t.col FROM customers c').rowCalls).toEqual(['email', 'col']);
   });
 
   it('records the accesses of each class on the target of a MERGE', () => {

@@ -28,6 +28,8 @@ export interface StatementInfo {
   functions: string[];
   /** Names used in attribute notation (`(x).f`), which PostgreSQL may resolve to f(x). */
   attributeCalls: string[];
+  /** Last names of qualified column references (`t.f`), which may be f(t) for a row type t. */
+  rowCalls: string[];
   /** For UPDATE and DELETE: every UPDATE and DELETE in it has a WHERE that names a column. */
   hasWhere?: boolean;
   /** The parse node type of the statement, such as `DeleteStmt`. */

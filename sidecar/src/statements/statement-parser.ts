@@ -84,7 +84,8 @@ export function parseStatements(sql: string): ParseOutcome {
 // what the gate believes of that text for all of them.
 function frozen(info: StatementInfo): StatementInfo {
   for (const access of info.access) Object.freeze(access);
-  for (const list of [info.classes, info.access, info.functions, info.attributeCalls]) {
+  const lists = [info.classes, info.access, info.functions, info.attributeCalls, info.rowCalls];
+  for (const list of lists) {
     Object.freeze(list);
   }
   Object.freeze(info.tables.read);

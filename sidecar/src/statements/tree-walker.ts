@@ -39,6 +39,7 @@ export class TreeWalker {
   private readonly accesses: TableAccess[] = [];
   private readonly functions = new Set<string>();
   private readonly attributeCalls = new Set<string>();
+  private readonly rowCalls = new Set<string>();
   private readonly notes: string[] = [];
   private readonly executes: string[] = [];
   private prepares: string | undefined;
@@ -151,6 +152,11 @@ export class TreeWalker {
     this.attributeCalls.add(name);
   }
 
+  /** Records the last name of `t.f`, which may call a function taking t's row type. */
+  addRowCall(name: string): void {
+    this.rowCalls.add(name);
+  }
+
   /** Records a PREPARE, EXECUTE or DEALLOCATE for the gate's prepared-statement map. */
   addPrepared(kind: 'prepares' | 'executes' | 'deallocates', name: string, scope: Scope): void {
     if (kind === 'executes') {
@@ -176,6 +182,7 @@ export class TreeWalker {
       access: this.accesses,
       functions: [...this.functions],
       attributeCalls: [...this.attributeCalls],
+      rowCalls: [...this.rowCalls],
       command,
       text,
       executes: this.executes,
