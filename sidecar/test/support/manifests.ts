@@ -14,6 +14,8 @@ export interface TestManifestOptions {
   tls?: { mode: 'disable' | 'require' | 'verify-full'; ca?: string };
   /** Leave the AccessPolicy out (every session refused). */
   withoutPolicy?: boolean;
+  /** The policy's subjects instead of the service account. */
+  subjects?: unknown[];
 }
 
 /** A DataSource, its minter Secret and one AccessPolicy, as a multi-document YAML text. */
@@ -59,7 +61,7 @@ export function testManifests(options: TestManifestOptions): string {
       spec: {
         dataSourceRef: { name: 'shop-db' },
         workloadSelector: { matchLabels: { app: 'web' } },
-        subjects: [{ serviceAccount: account }],
+        subjects: options.subjects ?? [{ serviceAccount: account }],
         grant: {
           role: options.grantRole ?? 'app_writer',
           ttl: options.ttl ?? '15m',
