@@ -21,6 +21,7 @@ export {
 } from './dangerous-functions.js';
 export { compileGuardrails, type GuardrailCheck } from './guardrails.js';
 export { ParseCache, type ParseCacheOptions, type ParseCacheStats } from './parse-cache.js';
+export { PARSER_SETTINGS, parserSettingProblem } from './parser-settings.js';
 export { policyName } from './refusal-message.js';
 export { classifyStatement } from './statement-classifier.js';
 export {

@@ -44,6 +44,17 @@ export function checkParserSetting(name: string, kind: unknown, args: unknown): 
   );
 }
 
+/**
+ * Why a startup parameter or a ParameterStatus value would make the server read statements
+ * differently from the gate, or undefined when it would not (or the setting is another one).
+ * The session refuses such a startup parameter, and ends the session on such a status.
+ */
+export function parserSettingProblem(name: string, value: string): string | undefined {
+  const safe = SAFE_VALUES[name.toLowerCase()];
+  if (safe === undefined || safe.includes(value.trim().toLowerCase())) return undefined;
+  return `${name.toLowerCase()} = ${value} would make the server read statements differently from the gate`;
+}
+
 /** Throws ClassifyError for set_config of a parser setting, whatever the value. */
 export function checkParserSetConfig(setting: string): void {
   if (!PARSER_SETTINGS.includes(setting)) return;
