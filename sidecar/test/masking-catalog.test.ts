@@ -73,6 +73,8 @@ beforeAll(async () => {
       (1, 'alice@example.com', '4111111111111111', 1234),
       (2, 'bob@example.org', '5555555555554444', null);
     insert into orders values (10, 1, 'first'), (11, 2, 'second');
+    create view customer_cards as select id, email, lower(card) as card_lower from customers;
+    create view card_tails as select card_lower as tail from customer_cards;
   `);
 });
 
@@ -116,9 +118,9 @@ describe('ColumnCatalog against PostgreSQL', () => {
     );
     const origins = columns.map((c) => catalog.origin(c.tableOid, c.attnum));
     expect(origins).toEqual([
-      { schema: 'public', table: 'customers', column: 'id', typeOid: 23 },
-      { schema: 'public', table: 'customers', column: 'email', typeOid: 25 },
-      { schema: 'public', table: 'orders', column: 'note', typeOid: 25 },
+      { schema: 'public', table: 'customers', column: 'id', typeOid: 23, view: false },
+      { schema: 'public', table: 'customers', column: 'email', typeOid: 25, view: false },
+      { schema: 'public', table: 'orders', column: 'note', typeOid: 25, view: false },
       undefined,
     ]);
   });
@@ -232,6 +234,23 @@ describe('SessionMasking against PostgreSQL', () => {
     const { columns } = await run('select id, note from orders');
     const plan = masking.planResult(columns, prepared.statements[0]);
     expect(plan.action === 'mask' && plan.masker.active).toBe(false);
+  });
+
+  it('follows views to the classified columns beneath them', async () => {
+    const masking = session();
+    expect(await maskedRows(masking, 'select * from customer_cards where id = 1')).toEqual([
+      ['1', '***@example.com', '********'],
+    ]);
+    expect(await maskedRows(masking, 'select tail from card_tails limit 1')).toEqual([
+      ['********'],
+    ]);
+    const { columns } = await run('select email from customer_cards');
+    const catalog = new ColumnCatalog();
+    await catalog.loadOids(query, [columns[0]!.tableOid]);
+    expect(catalog.origin(columns[0]!.tableOid, columns[0]!.attnum)).toMatchObject({
+      table: 'customer_cards',
+      view: true,
+    });
   });
 
   it('refuses derived values before they run when the policy says refuse', async () => {

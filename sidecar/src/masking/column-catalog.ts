@@ -1,5 +1,7 @@
+import { parseSync } from 'libpg-query';
 import type { RelationLookup, RelationShape } from './lineage/lineage-types.js';
-import type { RelationName } from './lineage/relation-names.js';
+import { relationNames, type RelationName } from './lineage/relation-names.js';
+import { parsedStatements } from './lineage/statement-lineage.js';
 
 /**
  * Runs one catalog query on a connection the caller owns and returns its rows. The masking
@@ -16,6 +18,8 @@ export interface ColumnOrigin {
   table: string;
   column: string;
   typeOid: number;
+  /** A view's column: its value need not be a stored column as is. */
+  view: boolean;
 }
 
 /** Raised when the catalog cannot be read; callers fail closed (mask all, or refuse). */
@@ -26,6 +30,9 @@ export class CatalogError extends Error {
   }
 }
 
+// Views on views are followed this deep; a view beyond it reads as an unknown relation.
+const VIEW_DEPTH = 8;
+
 interface Relation extends RelationShape {
   oid: number;
   byAttnum: Map<number, { name: string; typeOid: number }>;
@@ -35,7 +42,10 @@ interface Relation extends RelationShape {
 // partitioned table (pg_class.relkind).
 const RELATION_COLUMNS = `
   select c.oid::int8 as oid, n.nspname as schema, c.relname as name,
-         a.attnum::int4 as attnum, a.attname as column, a.atttypid::int8 as type_oid
+         a.attnum::int4 as attnum, a.attname as column, a.atttypid::int8 as type_oid,
+         case when c.relkind in ('v', 'm') and a.attnum = 1
+              then pg_catalog.pg_get_viewdef(c.oid) end as definition,
+         c.relkind in ('v', 'm') as is_view
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     left join pg_catalog.pg_attribute a
@@ -76,12 +86,22 @@ export class ColumnCatalog implements RelationLookup {
     await this.load(query, BY_OID, missing.map(String));
   }
 
-  /** Loads the relations a statement names, in every schema (unqualified names may be any). */
+  /**
+   * Loads the relations a statement names, in every schema (unqualified names may be any), and
+   * the relations the definitions of views among them name, down to VIEW_DEPTH levels.
+   */
   async loadNames(query: CatalogQuery, names: readonly RelationName[]): Promise<void> {
-    const missing = [...new Set(names.map((n) => n.name))].filter((n) => !this.namesLoaded.has(n));
-    if (missing.length === 0) return;
-    const generation = await this.load(query, BY_NAME, missing);
-    if (generation === this.generation) for (const name of missing) this.namesLoaded.add(name);
+    let pending = names.map((n) => n.name);
+    for (let depth = 0; depth < VIEW_DEPTH && pending.length > 0; depth++) {
+      const missing = [...new Set(pending)].filter((n) => !this.namesLoaded.has(n));
+      if (missing.length === 0) return;
+      const generation = await this.load(query, BY_NAME, missing);
+      if (generation !== this.generation) return;
+      for (const name of missing) this.namesLoaded.add(name);
+      pending = [...this.relations.values()]
+        .filter((r) => missing.includes(r.name) && r.view !== undefined && r.view !== null)
+        .flatMap((r) => relationNames(r.view).map((n) => n.name));
+    }
   }
 
   /** Finds which of these type OIDs are string types (citext, domains over text ...). */
@@ -110,6 +130,7 @@ export class ColumnCatalog implements RelationLookup {
       table: relation.name,
       column: column.name,
       typeOid: column.typeOid,
+      view: relation.view !== undefined,
     };
   }
 
@@ -143,6 +164,7 @@ export class ColumnCatalog implements RelationLookup {
           columns: [],
           byAttnum: new Map(),
         };
+        if (row.is_view === true || row.is_view === 't') relation.view = parseView(row.definition);
         loaded.set(oid, relation);
       }
       if (row.attnum === null || row.attnum === undefined) continue;
@@ -164,5 +186,15 @@ export class ColumnCatalog implements RelationLookup {
     } catch (error) {
       throw new CatalogError('reading column names from the catalog failed', { cause: error });
     }
+  }
+}
+
+// The parse tree of a view's defining query; null (fail closed) when it cannot be parsed.
+function parseView(definition: unknown): unknown {
+  if (typeof definition !== 'string') return null;
+  try {
+    return parsedStatements(parseSync(definition))[0] ?? null;
+  } catch {
+    return null;
   }
 }

@@ -50,9 +50,10 @@ export function columnVerdicts(
     // An origin the catalog does not know (a table created since it was read): fail closed.
     const originUnknown = field.tableOid !== 0 && origin === undefined;
 
-    // PostgreSQL names an origin only for a stored column referenced as is.
+    // PostgreSQL names an origin only for a column referenced as is: a table's column is then
+    // stored data, but a view's column may be computed by the view.
     const opaqueItem = item === undefined || item.kind === 'unknown' || item.kind === 'spread';
-    if (origin !== undefined && opaqueItem) return plain(originKinds);
+    if (origin !== undefined && !origin.view && opaqueItem) return plain(originKinds);
     if (item === undefined || item.kind === 'unknown') {
       const kinds = classification.kindsOf(item?.sources ?? [], new Set(touched));
       return kinds.size > 0 ? { lineage: 'derived', kinds } : UNRELATED;

@@ -21,6 +21,7 @@ const catalog: PlanCatalog = {
           table: 'customers',
           column: ['', 'id', 'email', 'card', 'phone', 'note'][attnum]!,
           typeOid: attnum === 1 ? INT4 : TEXT,
+          view: false,
         },
   textTypes: () => new Set(),
 };

@@ -48,6 +48,7 @@ export const catalog: PlanCatalog & RelationLookup = {
       table: table.name,
       column: column.name,
       typeOid: column.typeOid,
+      view: false,
     };
   },
   textTypes: () => new Set(),

@@ -44,8 +44,12 @@ export interface StatementLineage {
 export interface RelationShape {
   schema: string;
   name: string;
-  /** Views and materialized views are relations too; their columns are stored columns here. */
   columns: readonly { name: string; typeOid: number }[];
+  /**
+   * For a view or materialized view: its defining query's parse tree node, whose lineage its
+   * columns take; null when the definition could not be read or parsed (fail closed).
+   */
+  view?: unknown;
 }
 
 /** The catalog as lineage analysis reads it: synchronous, filled by the caller beforehand. */

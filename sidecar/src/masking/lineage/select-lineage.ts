@@ -1,9 +1,9 @@
 import { columnRefParts, expressionLineage } from './expression-lineage.js';
-import type { ColumnLineage, OutputItem } from './lineage-types.js';
+import type { ColumnLineage, OutputItem, RelationShape } from './lineage-types.js';
 import { modifyLineage } from './modify-lineage.js';
 import { fieldsOf, listOf, names, nodeOf, stringOf, type Fields } from './parse-tree.js';
 import { derivedEntry, entryColumn, tableEntry, union, type RangeEntry } from './range-entry.js';
-import { combine, type Scope } from './scope.js';
+import { combine, Scope } from './scope.js';
 
 /** The result columns of a SelectStmt (plain, set operation or VALUES) seen from `outer`. */
 export function selectLineage(stmt: unknown, outer: Scope): OutputItem[] {
@@ -106,7 +106,35 @@ export function rangeVarEntry(fields: Fields, scope: Scope): RangeEntry {
   const cte = schema === undefined ? scope.cte(relname) : undefined;
   if (cte !== undefined) return derivedEntry(aliasName ?? relname, cte, aliasColumns);
   const shapes = scope.lookup?.lookup(schema, relname);
+  if (shapes?.some((s) => s.view !== undefined) === true) {
+    return viewEntry(shapes, aliasName ?? relname, aliasColumns, scope);
+  }
   return tableEntry(schema, relname, aliasName, aliasColumns, shapes);
+}
+
+// A view's columns take the lineage of its defining query, analysed like a subquery (views see
+// no outer names). A name that may denote several relations, or a view whose definition could
+// not be parsed, has columns of unknown lineage.
+function viewEntry(
+  shapes: readonly RelationShape[],
+  name: string,
+  aliasColumns: string[],
+  scope: Scope,
+): RangeEntry {
+  const single = shapes.length === 1 ? shapes[0] : undefined;
+  const wholeRow = shapes.map((s) => `${s.schema}.${s.name}.*`);
+  if (single === undefined || single.view === null) {
+    const unknown: ColumnLineage = { kind: 'unknown', sources: wholeRow };
+    return { name, columns: undefined, wholeRow, guess: () => unknown, baseTable: false };
+  }
+  const output = selectLineage(single.view, new Scope(undefined, scope.lookup));
+  const aligned =
+    output.length === single.columns.length && output.every((o) => o.kind !== 'spread');
+  const named = single.columns.map((c, i): OutputItem => {
+    const item = aligned ? output[i]! : { kind: 'unknown' as const, sources: wholeRow };
+    return { ...item, name: aliasColumns[i] ?? c.name };
+  });
+  return derivedEntry(name, named, []);
 }
 
 function functionEntry(fields: Fields, aliasName: string | undefined, scope: Scope): RangeEntry {

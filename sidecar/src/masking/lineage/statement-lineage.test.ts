@@ -28,6 +28,23 @@ const catalog: RelationLookup = {
 
 beforeAll(async () => {
   await loadModule();
+  shapes.push(
+    {
+      schema: 'public',
+      name: 'customer_view',
+      columns: ['id', 'email_lower', 'card'].map((name) => ({ name, typeOid: TEXT })),
+      view: parsedStatements(
+        parseSync('select id, lower(email) as email_lower, card from customers'),
+      )[0],
+    },
+    {
+      schema: 'public',
+      name: 'view_on_view',
+      columns: [{ name: 'c', typeOid: TEXT }],
+      view: parsedStatements(parseSync('select card as c from customer_view'))[0],
+    },
+    { schema: 'public', name: 'broken_view', columns: [{ name: 'x', typeOid: TEXT }], view: null },
+  );
 });
 
 // One line per result column: its kind and its sources, sorted; `-` for none.
@@ -158,6 +175,21 @@ describe('statementLineage', () => {
       'select 1 from orders where exists (select 1 from public.customers where card is null)',
     );
     expect([...lineage.relations].sort()).toEqual(['?.orders', 'public.customers']);
+  });
+
+  it('takes the lineage of view columns from the view definition, through nested views', () => {
+    expect(columns('select * from customer_view')).toEqual([
+      `column ${ID}`,
+      `computed ${EMAIL}`,
+      `column ${CARD}`,
+    ]);
+    expect(columns('select v.c from view_on_view v')).toEqual([`column ${CARD}`]);
+    expect(columns('select x from broken_view')).toEqual(['unknown public.broken_view.*']);
+    expect([...lineageOf('select 1 from view_on_view').relations].sort()).toEqual([
+      '?.customer_view',
+      '?.customers',
+      '?.view_on_view',
+    ]);
   });
 
   it('marks an unresolvable reference unknown', () => {

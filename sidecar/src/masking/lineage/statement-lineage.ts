@@ -37,7 +37,7 @@ export function statementLineage(
   lookup?: RelationLookup,
   named?: NamedLineages,
 ): AnalysedStatement {
-  const relations = relationNames(stmt).map((r) => `${r.schema ?? '?'}.${r.name}`);
+  const relations = readRelations(stmt, lookup);
   const result = (output: OutputItem[] | undefined, opaque = false): AnalysedStatement => ({
     output,
     relations,
@@ -129,4 +129,22 @@ function copyOutput(
 export function parsedStatements(parseResult: unknown): unknown[] {
   const stmts = listOf((parseResult as { stmts?: unknown } | null)?.stmts);
   return stmts.map((s) => (s as { stmt?: unknown }).stmt);
+}
+
+// The relations a statement reads, with those the views among them read, transitively: what
+// "touches classified data" is decided on.
+function readRelations(stmt: unknown, lookup: RelationLookup | undefined): string[] {
+  const out = new Set<string>();
+  const pending = [stmt];
+  for (let guard = 0; pending.length > 0 && guard < 256; guard++) {
+    for (const name of relationNames(pending.pop())) {
+      const key = `${name.schema ?? '?'}.${name.name}`;
+      if (out.has(key)) continue;
+      out.add(key);
+      for (const shape of lookup?.lookup(name.schema, name.name) ?? []) {
+        if (shape.view !== undefined && shape.view !== null) pending.push(shape.view);
+      }
+    }
+  }
+  return [...out];
 }
