@@ -83,6 +83,28 @@ describe('session lifecycle', () => {
   });
 });
 
+describe('policy changes', () => {
+  it('ends a session whose policy is withdrawn, with FATAL 57P01 naming it', async () => {
+    const watched = await startGate(upstream, {}, {}, true);
+    try {
+      const client = await connected(watched.url());
+      const { rows } = await client.query<{ me: string }>('select current_user as me');
+      const ended = new Promise<Error & { code?: string }>((resolve) =>
+        client.on('error', resolve),
+      );
+
+      await watched.rewrite({ withoutPolicy: true });
+      const error = await ended;
+      expect(error.code).toBe('57P01');
+      expect(error.message).toMatch(/policy shop\/web-reads was changed or withdrawn/);
+      await waitFor(async () => !(await mintedRoles()).includes(rows[0]?.me ?? ''));
+      await expect(connected(watched.url())).rejects.toMatchObject({ code: '28000' });
+    } finally {
+      await watched.stop();
+    }
+  });
+});
+
 describe('protocol violations end only that session', () => {
   it('answers an oversized message with 08P01 and keeps serving others', async () => {
     const raw = await RawClient.connect(gate.port);

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino';
 import type { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Authenticator } from '../identity/identity.js';
+import type { GateMetrics } from '../observability/gate-metrics.js';
 import type { PolicySnapshot } from '../policy/policy-source.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { GateSession, type SessionLimits } from './gate-session.js';
@@ -17,6 +18,7 @@ export interface GateContext {
   hooks: SessionHooks;
   logger: Logger;
   limits: SessionLimits;
+  metrics?: GateMetrics | undefined;
 }
 
 /** A loopback listener for one DataSource; each accepted connection becomes a GateSession. */
@@ -44,7 +46,10 @@ export class GateListener {
     });
     const address = this.server.address() as AddressInfo;
     this.context.logger.info(
-      { dataSource: this.dataSource, address: `${address.address}:${address.port}` },
+      {
+        dataSource: this.dataSource,
+        address: `${address.address}:${address.port}`,
+      },
       'listening',
     );
     return address;
@@ -63,6 +68,11 @@ export class GateListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.sessions].map((session) => session.end(sessionEnded(why))));
     await closed;
+  }
+
+  /** Re-decides every open session under new policies (see GateSession.recheck). */
+  async recheck(snapshot: PolicySnapshot): Promise<void> {
+    await Promise.all([...this.sessions].map((session) => session.recheck(snapshot)));
   }
 
   private accept(socket: Socket): void {

@@ -9,7 +9,8 @@ import { loginUpstream, type UpstreamConnection } from '../credentials/upstream-
 import type { UpstreamTarget } from '../credentials/upstream-socket.js';
 import { upstreamTls } from '../credentials/upstream-tls.js';
 import { GateError, internalError } from '../errors/gate-error.js';
-import type { Authenticator } from '../identity/identity.js';
+import type { Authenticator, Identity } from '../identity/identity.js';
+import type { GateMetrics, SessionOutcome } from '../observability/gate-metrics.js';
 import { describeIdentity } from '../identity/identity.js';
 import { decide, qualifiedName, type Decision } from '../policy/decision.js';
 import type { PolicySnapshot } from '../policy/policy-source.js';
@@ -50,6 +51,8 @@ export interface GateSessionOptions {
   hooks: SessionHooks;
   logger: Logger;
   limits: SessionLimits;
+  /** Counters and histograms of the gate, when it exports metrics. */
+  metrics?: GateMetrics | undefined;
 }
 
 /**
@@ -70,6 +73,9 @@ export class GateSession {
   private releaseKey: (() => void) | undefined;
   private lifetime: NodeJS.Timeout | undefined;
   private endReason = 'client left';
+  private identity: Identity | undefined;
+  private decision: Decision | undefined;
+  private outcome: SessionOutcome | undefined;
   /** Resolves once the session has ended and its role is dropped. */
   readonly done: Promise<void>;
   private finish!: () => void;
@@ -112,11 +118,40 @@ export class GateSession {
 
     await this.dropRole();
     this.phase = SessionPhase.ended;
+    this.countEnd(relaying);
     this.logger.info(
-      { reason: this.endReason, relayed: relaying, durationMs: Date.now() - this.startedAt },
+      {
+        reason: this.endReason,
+        relayed: relaying,
+        durationMs: Date.now() - this.startedAt,
+      },
       'session ended',
     );
     this.finish();
+  }
+
+  /**
+   * Re-decides the session under new policies; ends it (FATAL 57P01) when its policy no longer
+   * admits it or another policy would now decide. Called on every policy change.
+   */
+  async recheck(snapshot: PolicySnapshot): Promise<void> {
+    const { identity, decision } = this;
+    if (!identity || !decision || this.phase !== SessionPhase.relaying) return;
+    const policy = qualifiedName(decision.policy);
+    let still = false;
+    try {
+      const next = decide(snapshot, identity, this.options.dataSource);
+      still = qualifiedName(next.policy) === policy && sameSpec(next, decision);
+    } catch (error) {
+      if (!(error instanceof GateError)) throw error;
+    }
+    if (still) return;
+    await this.end(
+      sessionEnded(
+        `session ended by Portcullis: policy ${policy} was changed or withdrawn`,
+        'connect again to be decided under the current policies',
+      ),
+    );
   }
 
   /** Passes a client's CancelRequest to the upstream backend with its real key. */
@@ -152,6 +187,8 @@ export class GateSession {
     const snapshot = this.options.policies();
     const decision = decide(snapshot, handshake.identity, this.options.dataSource);
     const policy = qualifiedName(decision.policy);
+    this.identity = handshake.identity;
+    this.decision = decision;
     this.logger.info(
       { identity: describeIdentity(handshake.identity), policy },
       'session admitted by policy',
@@ -189,6 +226,9 @@ export class GateSession {
     };
 
     const lifetimeMs = Math.min(parseDuration(grant.ttl), parseDuration(grant.maxSessionDuration));
+    const stopMintTimer = this.options.metrics?.mintDuration
+      .labels(this.options.dataSource)
+      .startTimer();
     this.role = await this.minter.mint({
       grantRole: grant.role,
       ttlMs: lifetimeMs,
@@ -197,6 +237,7 @@ export class GateSession {
       policy: qualifiedName(policy),
       sessionId: this.id,
     });
+    stopMintTimer?.();
     this.logger.info({ role: this.role.name, validUntil: this.role.validUntil }, 'role minted');
     if (this.isEnding()) return this.abandon();
 
@@ -246,7 +287,11 @@ export class GateSession {
     client.uncork();
 
     this.phase = SessionPhase.relaying;
+    this.outcome = 'admitted';
+    this.options.metrics?.sessionsActive.labels(this.options.dataSource).inc();
     this.relay = new SessionRelay({
+      dataSource: this.options.dataSource,
+      metrics: this.options.metrics,
       client,
       clientReader: reader,
       upstream: upstream.socket,
@@ -283,6 +328,15 @@ export class GateSession {
     await this.dropRole();
   }
 
+  private countEnd(relayed: boolean): void {
+    const { metrics, dataSource } = this.options;
+    if (!metrics || this.outcome === undefined) return;
+    metrics.sessionsTotal.labels(dataSource, this.outcome).inc();
+    if (!relayed) return;
+    metrics.sessionsActive.labels(dataSource).dec();
+    metrics.sessionDuration.labels(dataSource).observe((Date.now() - this.startedAt) / 1000);
+  }
+
   private isEnding(): boolean {
     return this.phase === SessionPhase.ending || this.phase === SessionPhase.ended;
   }
@@ -290,12 +344,22 @@ export class GateSession {
   /** What the client may see of a failure: a GateError as is, anything else as internal. */
   private clientError(error: unknown): GateError {
     if (error instanceof GateError) {
+      this.outcome ??= 'refused';
       this.logger.info({ sqlstate: error.sqlstate, reason: error.message }, 'session refused');
       return asFatal(error);
     }
+    this.outcome ??= 'failed';
     this.logger.error({ err: error, phase: this.phase }, 'session failed');
     return asFatal(internalError(error));
   }
+}
+
+/** Did the policy or data source change in a way a running session must not outlive? */
+function sameSpec(next: Decision, current: Decision): boolean {
+  return (
+    JSON.stringify([next.policy.spec, next.dataSource.spec]) ===
+    JSON.stringify([current.policy.spec, current.dataSource.spec])
+  );
 }
 
 function appName(parameters: Map<string, string>): string {

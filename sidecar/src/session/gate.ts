@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Identity } from '../identity/identity.js';
+import type { GateMetrics } from '../observability/gate-metrics.js';
 import { PolicyAuthenticator } from '../identity/policy-authenticator.js';
 import type { PolicySnapshot, PolicySource } from '../policy/policy-source.js';
 import { CancelRegistry } from './cancel-registry.js';
@@ -27,6 +28,8 @@ export interface GateOptions {
   limits?: Partial<SessionLimits>;
   /** Reaper period. Default 60 s. */
   reapIntervalMs?: number;
+  /** Metrics to count sessions, statements and bytes in. */
+  metrics?: GateMetrics;
 }
 
 /** Raised when the gate cannot start: no DataSource, or ports that cannot be assigned. */
@@ -39,7 +42,10 @@ export class GateStartError extends Error {
 
 // 1 GiB is PostgreSQL's own limit for a field; a message this size would not fit in memory
 // many times over, so the default allows large rows without letting one client exhaust RAM.
-const DEFAULT_LIMITS: SessionLimits = { maxMessageSize: 64 << 20, startupTimeoutMs: 15_000 };
+const DEFAULT_LIMITS: SessionLimits = {
+  maxMessageSize: 64 << 20,
+  startupTimeoutMs: 15_000,
+};
 
 /** The running gate: a loopback listener per DataSource, the minters, the reaper. */
 export class Gate {
@@ -78,6 +84,7 @@ export class Gate {
       hooks: options.hooks ?? policyHooks(),
       logger,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
+      metrics: options.metrics,
     };
 
     const listeners: GateListener[] = [];
@@ -93,7 +100,32 @@ export class Gate {
       await minters.end();
       throw new GateStartError('cannot listen', { cause: error });
     }
-    return new Gate(listeners, minters, options, addresses);
+    const gate = new Gate(listeners, minters, options, addresses);
+    gate.unsubscribe = policySource.onChange((next) => void gate.policiesChanged(next));
+    return gate;
+  }
+
+  private unsubscribe: (() => void) | undefined;
+
+  /** New policies: sessions they no longer admit end; new DataSources are not served yet. */
+  private async policiesChanged(next: PolicySnapshot): Promise<void> {
+    // NOTE: a DataSource added after start gets no listener until the gate restarts.
+    const served = new Set(this.addresses.keys());
+    const added = next.dataSources.filter((ds) => !served.has(ds.metadata.name));
+    if (added.length > 0) {
+      this.options.logger.warn(
+        { dataSources: added.map((ds) => ds.metadata.name) },
+        'new DataSources are served after a restart',
+      );
+    }
+    try {
+      await Promise.all(this.listeners.map((listener) => listener.recheck(next)));
+    } catch (error) {
+      this.options.logger.error(
+        { err: error },
+        'could not re-check sessions after a policy change',
+      );
+    }
   }
 
   /** Sessions open across all listeners. */
@@ -103,6 +135,7 @@ export class Gate {
 
   /** Ends every session (FATAL 57P01), drops their roles, closes the minters. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     await Promise.all(this.listeners.map((listener) => listener.close()));
     await this.options.policySource.stop();
     await this.minters.end();

@@ -1,7 +1,9 @@
 import type { AccessPolicy } from '@portcullis/crds';
 import type { Socket } from 'node:net';
+import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import { GateError, internalError, SqlState } from '../errors/gate-error.js';
+import type { GateMetrics } from '../observability/gate-metrics.js';
 import { qualifiedName } from '../policy/decision.js';
 import { readDataRow, readErrorFields, readRowDescription } from '../wire/backend-decoders.js';
 import { dataRow, errorResponse } from '../wire/backend-messages.js';
@@ -26,6 +28,8 @@ export interface SessionRelayOptions {
   gate: SessionStatementGate;
   maskers: RowMaskerFactory | undefined;
   logger: Logger;
+  dataSource: string;
+  metrics?: GateMetrics | undefined;
   /** Called once when the relay ends: reason is told to the client, why is logged. */
   onEnd: (reason: GateError | undefined, why: string) => void;
 }
@@ -46,10 +50,24 @@ export class SessionRelay {
   private groupsSent = 0;
   private groupsDone = 0;
   private stopped = false;
+  /** Metric children bound once per session: a label lookup per chunk costs more than the count. */
+  private readonly counted: {
+    up?: Counter.Internal;
+    down?: Counter.Internal;
+    statements?: GateMetrics['statementsTotal'];
+  };
 
   constructor(private readonly options: SessionRelayOptions) {
     this.tracker = new ResponseTracker(options.maskers);
     this.policyName = qualifiedName(options.policy);
+    const { metrics, dataSource } = options;
+    this.counted = metrics
+      ? {
+          up: metrics.relayedBytes.labels(dataSource, 'client_to_server'),
+          down: metrics.relayedBytes.labels(dataSource, 'server_to_client'),
+          statements: metrics.statementsTotal,
+        }
+      : {};
   }
 
   /** Attaches the socket handlers and relays whatever is already buffered. */
@@ -86,6 +104,7 @@ export class SessionRelay {
   private fromClient(chunk: Buffer): void {
     const { clientReader, upstream, client } = this.options;
     clientReader.push(chunk);
+    this.counted.up?.inc(chunk.length);
     const out = new OutputBatch();
     for (let frame = clientReader.next(); frame; frame = clientReader.next()) {
       if (this.stopped) return;
@@ -181,6 +200,7 @@ export class SessionRelay {
   private fromServer(chunk: Buffer): void {
     const { upstreamReader, upstream, client } = this.options;
     upstreamReader.push(chunk);
+    this.counted.down?.inc(chunk.length);
     const out = new OutputBatch();
     for (let frame = upstreamReader.next(); frame; frame = upstreamReader.next()) {
       if (this.stopped) return;
@@ -250,6 +270,10 @@ export class SessionRelay {
 
   /** The client-visible refusal for a verdict, or undefined to let the statement through. */
   private refusal(verdict: Verdict): GateError | undefined {
+    const decision =
+      verdict.action === 'allow' ? 'allowed' : verdict.action === 'refuse' ? 'refused' : 'held';
+    const rule = verdict.action === 'allow' ? '' : verdict.rule;
+    this.counted.statements?.labels(this.options.dataSource, decision, rule).inc();
     if (verdict.action === 'allow') return undefined;
     if (verdict.action === 'refuse') {
       this.options.logger.info({ rule: verdict.rule }, 'statement refused');
