@@ -1,0 +1,359 @@
+import type { AccessPolicy } from '@portcullis/crds';
+import type { Logger } from 'pino';
+import { GateError, SqlState } from '../errors/gate-error.js';
+import type { Identity } from '../identity/identity.js';
+import type { GateMetrics } from '../observability/gate-metrics.js';
+import type { Decision } from '../policy/decision.js';
+import { qualifiedName } from '../policy/decision.js';
+import { RowBudgets, rowLimitExceeded } from '../limits/row-budget.js';
+import type { RecordSink } from '../recording/record-writer.js';
+import { SessionRecorder, type ParameterValue } from '../recording/session-recorder.js';
+import { scrubStatement, scrubValues } from '../recording/value-scrubber.js';
+import { rowThreshold } from '../statements/approval-rules.js';
+import type { StatementInfo, Verdict } from '../statements/statement-info.js';
+import type { ApprovalAsk, ApprovalChannel, ApprovalOutcome } from './operator-channel.js';
+import { ResultQueue, type PendingResult } from './result-queue.js';
+
+type ApproveVerdict = Extract<Verdict, { action: 'approve' }>;
+
+/** What the relay does with the next row: deliver it, wait for a human, or cut the result. */
+export type RowStep =
+  | { kind: 'pass' }
+  | { kind: 'hold'; decision: Promise<GateError | undefined> }
+  | { kind: 'cut'; error: GateError };
+
+const PASS: RowStep = Object.freeze({ kind: 'pass' });
+
+/** Something that counts masked values per rule (the masking module's ResultMasker). */
+interface CountingMasker {
+  takeCounts(): { rule: string; count: number }[];
+}
+
+/** Process-wide parts shared by every session's controls. */
+export interface SessionControlsOptions {
+  /** Where held operations go; without one, they are refused (fail closed). */
+  approvals?: ApprovalChannel;
+  /** The recording's writer; nothing is recorded without one. */
+  recording?: RecordSink;
+  budgets?: RowBudgets;
+  metrics?: GateMetrics;
+}
+
+/** The session a set of controls belongs to. */
+export interface SessionContext {
+  sessionId: string;
+  identity: Identity;
+  decision: Decision;
+  logger: Logger;
+}
+
+/** Builds the controls of one session, called once the policy is decided. */
+export type SessionControlsFactory = (context: SessionContext) => SessionControls;
+
+/** A factory sharing one row budget table across the sessions of this process. */
+export function sessionControls(options: SessionControlsOptions): SessionControlsFactory {
+  const shared = { ...options, budgets: options.budgets ?? new RowBudgets() };
+  const prune = setInterval(() => shared.budgets.prune(), 60_000);
+  prune.unref();
+  return (context) => new SessionControls(shared, context);
+}
+
+/**
+ * Approvals, the rows-per-minute limit and the recording of one session, as the relay meets
+ * them: it reports each checked message and each row, and acts on what comes back (hold the
+ * statement, deliver the row, pause for a human, cut the result).
+ */
+export class SessionControls {
+  private readonly recorder: SessionRecorder | undefined;
+  private readonly results = new ResultQueue();
+  private readonly prepared = new Map<string, StatementInfo[]>();
+  private readonly portals = new Map<string, StatementInfo[]>();
+  private readonly abort = new AbortController();
+  private readonly policy: AccessPolicy;
+  private readonly policyName: string;
+  private readonly identityName: string;
+  private readonly rowsPerMinute: number | undefined;
+  private readonly dataSource: string;
+  private lastMasker: CountingMasker | undefined;
+  private maskedCounts = new Map<string, number>();
+
+  constructor(
+    private readonly options: SessionControlsOptions & { budgets: RowBudgets },
+    private readonly context: SessionContext,
+  ) {
+    const { decision, identity, sessionId } = context;
+    this.policy = decision.policy;
+    this.policyName = qualifiedName(decision.policy);
+    this.identityName = identity.name;
+    this.dataSource = decision.dataSource.metadata.name;
+    this.rowsPerMinute = decision.policy.spec.limits.rowsPerMinute;
+    const recording = decision.policy.spec.recording;
+    if (options.recording && recording.enabled) {
+      this.recorder = new SessionRecorder({
+        sink: options.recording,
+        session: sessionId,
+        includeRows: recording.includeRows,
+        classifiedTables: classifiedTables(decision),
+      });
+      this.recordStart();
+    }
+  }
+
+  /** Whether the relay should hand over each delivered row (the recording keeps rows). */
+  get wantsRows(): boolean {
+    return this.recorder?.includeRows ?? false;
+  }
+
+  /** A Query was checked; verdict is a GateError when its check threw. */
+  query(text: string, verdict: Verdict | GateError, statements: StatementInfo[]): void {
+    this.checked('simple', text, verdict, statements);
+    const threshold = rowThreshold(this.policy, statements);
+    this.results.query(threshold?.rowsOver, threshold?.rule);
+  }
+
+  /** A Parse was checked. */
+  parse(name: string, text: string, verdict: Verdict | GateError, statements: StatementInfo[]) {
+    this.checked('parse', text, verdict, statements, name);
+    this.prepared.set(name, statements);
+  }
+
+  /** A Bind: its portal now runs the named statement; parameter values are recorded. */
+  bind(portal: string, statement: string, values: () => ParameterValue[]): void {
+    const statements = this.prepared.get(statement) ?? [];
+    this.portals.set(portal, statements);
+    if (!this.recorder) return;
+    const tables = statements.flatMap((s) => [...s.tables.read, ...s.tables.written]);
+    const params = values();
+    if (params.length > 0) this.recorder.parameters(portal, params, tables);
+  }
+
+  execute(portal: string): void {
+    const threshold = rowThreshold(this.policy, this.portals.get(portal) ?? []);
+    this.results.execute(threshold?.rowsOver, threshold?.rule);
+  }
+
+  functionCall(verdict: Verdict | GateError): void {
+    this.checked('function_call', '', verdict, []);
+    this.results.query(undefined, undefined);
+  }
+
+  sync(): void {
+    this.results.sync();
+  }
+
+  /**
+   * Holds a statement for approval. Resolves undefined once approved (relay it), or the
+   * error to answer instead: denied, expired, or not requestable (fail closed).
+   */
+  async holdStatement(verdict: ApproveVerdict, statements: StatementInfo[], text: string) {
+    const tables = [...new Set(statements.flatMap((s) => [...s.tables.written, ...s.tables.read]))];
+    const classified = this.recorder?.touchesClassified(tables) ?? tables.length > 0;
+    return this.hold(verdict.rule, verdict.reason, {
+      kind: 'statement',
+      statement: scrubStatement(text, classified).slice(0, 4096),
+      classes: [...new Set(statements.flatMap((s) => s.classes))],
+      tables,
+    });
+  }
+
+  /** The next DataRow from the server: deliver it, or hold or cut the result here. */
+  row(masker: unknown): RowStep {
+    if (masker !== undefined && typeof (masker as CountingMasker).takeCounts === 'function') {
+      this.lastMasker = masker as CountingMasker;
+    }
+    const result = this.results.current();
+    if (result !== undefined && this.overThreshold(result)) {
+      return { kind: 'hold', decision: this.holdRows(result) };
+    }
+    if (this.rowsPerMinute !== undefined) {
+      if (!this.options.budgets.take(this.identityName, this.rowsPerMinute)) {
+        this.recorder?.emit('limit', { rule: 'limits.rowsPerMinute', limit: this.rowsPerMinute });
+        return { kind: 'cut', error: this.rowLimitError() };
+      }
+    }
+    if (result !== undefined) result.rows++;
+    return PASS;
+  }
+
+  /** A delivered row (masked), for a recording that keeps rows. */
+  delivered(cells: (Buffer | null)[], formats: readonly number[]): void {
+    this.recorder?.rows(
+      [cells.map((c) => c && Buffer.from(scrubValues(c.toString('utf8'))))],
+      formats,
+    );
+  }
+
+  /** CommandComplete (tag), EmptyQueryResponse or PortalSuspended (suspended). */
+  resultDone(tag: string | undefined, suspended: boolean): void {
+    const rows = this.results.current()?.rows;
+    this.takeMaskedCounts();
+    if (!suspended) {
+      const masked = Object.fromEntries(this.maskedCounts);
+      this.recorder?.emit('result', { tag: tag ?? null, rows: rows ?? 0, masked });
+      this.maskedCounts = new Map();
+    }
+    this.results.resultDone(suspended);
+  }
+
+  /** An ErrorResponse the client receives, from the server or the gate. */
+  error(code: string, message: string): void {
+    this.takeMaskedCounts();
+    this.maskedCounts = new Map();
+    this.recorder?.emit('error', { sqlstate: code, message: scrubValues(message) });
+    this.results.error();
+  }
+
+  readyForQuery(): void {
+    this.results.readyForQuery();
+  }
+
+  /** The session ended: stops waiting for any decision and writes the last record. */
+  end(reason: string): void {
+    this.abort.abort();
+    this.recorder?.emit('session_end', { reason });
+  }
+
+  private overThreshold(result: PendingResult): boolean {
+    return result.rowsOver !== undefined && !result.approved && result.rows >= result.rowsOver;
+  }
+
+  private async holdRows(result: PendingResult): Promise<GateError | undefined> {
+    const rule = result.rule ?? 'approval.rules';
+    const reason = `a result of more than ${result.rowsOver} rows needs approval`;
+    const error = await this.hold(rule, reason, { kind: 'rows', rowCount: result.rows });
+    if (error === undefined) result.approved = true;
+    return error;
+  }
+
+  private async hold(
+    rule: string,
+    reason: string,
+    operation: ApprovalAsk['operation'],
+  ): Promise<GateError | undefined> {
+    const { approvals, metrics } = this.options;
+    const approvalsMetric = metrics?.approvalsTotal;
+    const ask: ApprovalAsk = {
+      policy: this.policy.metadata.name,
+      dataSource: this.dataSource,
+      identity: this.identityName,
+      session: this.context.sessionId,
+      operation,
+      reason,
+    };
+    this.recorder?.emit('approval', {
+      state: 'requested',
+      rule,
+      reason,
+      operation: operation.kind,
+    });
+    if (approvals === undefined) {
+      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
+      return this.holdError(rule, `${reason}, and this gate has no approval channel`);
+    }
+
+    let outcome: ApprovalOutcome;
+    try {
+      outcome = await approvals.request(ask, this.abort.signal);
+    } catch (error) {
+      this.context.logger.error({ err: error, rule }, 'approval could not be requested');
+      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
+      this.recorder?.emit('approval', { state: 'failed', rule });
+      return this.holdError(rule, `${reason}, but the approval request could not be filed`);
+    }
+
+    const { request, phase, decidedBy } = outcome;
+    const label = phase === 'Approved' ? 'approved' : phase === 'Denied' ? 'denied' : 'timed_out';
+    approvalsMetric?.inc({ data_source: this.dataSource, outcome: label });
+    this.recorder?.emit('approval', {
+      state: label,
+      request,
+      rule,
+      decidedBy: decidedBy ?? null,
+      comment: outcome.comment === undefined ? null : scrubValues(outcome.comment),
+    });
+    this.context.logger.info({ request, phase, decidedBy, rule }, 'approval decided');
+    if (phase === 'Approved') return undefined;
+    const how =
+      phase === 'Denied'
+        ? `was denied${decidedBy ? ` by ${decidedBy}` : ''}`
+        : 'timed out without a decision';
+    return this.holdError(rule, `${reason}: approval request ${request} ${how}`);
+  }
+
+  private holdError(rule: string, message: string): GateError {
+    return new GateError({
+      sqlstate: SqlState.insufficientPrivilege,
+      message: `${message} (policy ${this.policyName}, rule ${rule})`,
+      detail: `policy ${this.policyName}, rule ${rule}`,
+    });
+  }
+
+  private rowLimitError(): GateError {
+    return rowLimitExceeded(this.policyName, this.identityName, this.rowsPerMinute ?? 0);
+  }
+
+  private checked(
+    protocol: 'simple' | 'parse' | 'function_call',
+    text: string,
+    verdict: Verdict | GateError,
+    statements: StatementInfo[],
+    name?: string,
+  ): void {
+    // statementsTotal is counted by the relay, which sees every verdict.
+    if (!this.recorder) return;
+    const { decision, rule } = describeVerdict(verdict);
+    this.recorder.statement({
+      protocol,
+      text,
+      tables: [...new Set(statements.flatMap((s) => [...s.tables.read, ...s.tables.written]))],
+      decision,
+      classes: [...new Set(statements.map((s) => s.class))],
+      ...(name === undefined ? {} : { name }),
+      ...(rule === undefined ? {} : { rule }),
+    });
+  }
+
+  private takeMaskedCounts(): void {
+    const masker = this.lastMasker;
+    this.lastMasker = undefined;
+    if (masker === undefined) return;
+    for (const { rule, count } of masker.takeCounts()) {
+      this.maskedCounts.set(rule, (this.maskedCounts.get(rule) ?? 0) + count);
+      this.options.metrics?.rowsMasked.inc({ data_source: this.dataSource, rule }, count);
+    }
+  }
+
+  private recordStart(): void {
+    const { identity, decision } = this.context;
+    this.recorder?.emit('session_start', { dataSource: this.dataSource });
+    this.recorder?.emit('identity', {
+      kind: identity.kind,
+      name: identity.name,
+      ...(identity.issuer === undefined ? {} : { issuer: identity.issuer }),
+      groups: identity.groups,
+    });
+    this.recorder?.emit('decision', {
+      policy: this.policyName,
+      grantRole: decision.policy.spec.grant.role,
+    });
+  }
+}
+
+function describeVerdict(verdict: Verdict | GateError): {
+  decision: 'allowed' | 'refused' | 'held';
+  rule?: string;
+} {
+  if (verdict instanceof GateError) return { decision: 'refused', rule: 'parse' };
+  if (verdict.action === 'allow') return { decision: 'allowed' };
+  return { decision: verdict.action === 'refuse' ? 'refused' : 'held', rule: verdict.rule };
+}
+
+/** schema.table of every table the DataSource classifies a column of. */
+function classifiedTables(decision: Decision): Set<string> {
+  const tables = new Set<string>();
+  for (const column of Object.keys(decision.dataSource.spec.classification ?? {})) {
+    const parts = column.split('.');
+    if (parts.length >= 3) tables.add(`${parts[0]}.${parts[1]}`);
+  }
+  return tables;
+}
