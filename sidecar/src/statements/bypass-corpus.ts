@@ -416,3 +416,34 @@ export const BYPASS_CORPUS: readonly BypassAttempt[] = [
     expect: refuse('parse', '42601'),
   },
 ];
+
+/** A session opened with startup parameters that would make the server read text otherwise. */
+export interface StartupBypassAttempt {
+  name: string;
+  /** Sent in the StartupMessage besides user and database. */
+  parameters: Record<string, string>;
+  /** Sent once the session is up, encoded in the client_encoding the parameters name (UTF-8
+   * otherwise); it must not reach the server as more than one SELECT. */
+  sql: string;
+}
+
+/**
+ * Startup parameters the gate must refuse (or override): with them the server splits text
+ * differently from the gate's parser, and the second statement of `sql` runs unchecked.
+ * Checked with parserSettingProblem; each must end in a refused session or in `sql` never
+ * running the smuggled statement.
+ */
+export const STARTUP_BYPASS_ATTEMPTS: readonly StartupBypassAttempt[] = [
+  {
+    name: 'standard_conforming_strings off at startup',
+    parameters: { standard_conforming_strings: 'off' },
+    sql: "SELECT '\\', 'x; DELETE FROM orders; --'",
+  },
+  {
+    name: 'a client encoding whose characters hide a backslash',
+    parameters: { client_encoding: 'SJIS' },
+    // 表 is 0x95 0x5C in SJIS: the server sees a string and a DELETE, a UTF-8 reading of the
+    // bytes an escaped quote and one long string.
+    sql: "SELECT E'\u8868'; DELETE FROM orders; --'",
+  },
+];

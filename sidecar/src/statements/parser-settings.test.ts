@@ -1,3 +1,4 @@
+import { STARTUP_BYPASS_ATTEMPTS } from './bypass-corpus.js';
 import { parserSettingProblem } from './parser-settings.js';
 
 describe('parserSettingProblem', () => {
@@ -20,4 +21,14 @@ describe('parserSettingProblem', () => {
   ])('refuses %s = %s', (name, value) => {
     expect(parserSettingProblem(name, value)).toMatch(/read statements differently/);
   });
+
+  it.each(STARTUP_BYPASS_ATTEMPTS.map((a) => [a.name, a] as const))(
+    'flags the startup attempt: %s',
+    (_name, attempt) => {
+      const problems = Object.entries(attempt.parameters).map(([n, v]) =>
+        parserSettingProblem(n, v),
+      );
+      expect(problems.some((p) => p !== undefined)).toBe(true);
+    },
+  );
 });
