@@ -139,6 +139,19 @@ describe('protocol violations end only that session', () => {
     expect(readErrorFields(frames.at(-1)!.body)).toMatchObject({ code: '08P01' });
   });
 
+  it('ends a session whose startup does not complete in time', async () => {
+    const slow = await startGate(upstream, {}, { limits: { startupTimeoutMs: 300 } });
+    try {
+      const raw = await RawClient.connect(slow.port);
+      raw.send(Buffer.from([0, 0, 0])); // a startup packet that never completes
+      const frame = await raw.next();
+      expect(readErrorFields(frame!.body)).toMatchObject({ code: '08006', severity: 'FATAL' });
+      expect(await raw.next()).toBeUndefined();
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('refuses a garbage startup packet with 08P01', async () => {
     const raw = await RawClient.connect(gate.port);
     raw.send(new MessageWriter().int32(0x00020000).cstring('user').build());

@@ -8,7 +8,7 @@ import { cancelUpstream } from '../credentials/upstream-cancel.js';
 import { loginUpstream, type UpstreamConnection } from '../credentials/upstream-login.js';
 import type { UpstreamTarget } from '../credentials/upstream-socket.js';
 import { upstreamTls } from '../credentials/upstream-tls.js';
-import { GateError, internalError } from '../errors/gate-error.js';
+import { GateError, internalError, SqlState } from '../errors/gate-error.js';
 import type { Authenticator, Identity } from '../identity/identity.js';
 import type { GateMetrics, SessionOutcome } from '../observability/gate-metrics.js';
 import { describeIdentity } from '../identity/identity.js';
@@ -21,7 +21,7 @@ import {
   readyForQuery,
 } from '../wire/backend-messages.js';
 import { FrameReader } from '../wire/frame-reader.js';
-import { FrameSource } from '../wire/frame-source.js';
+import { FrameSource, FrameSourceClosedError } from '../wire/frame-source.js';
 import { TransactionStatus } from '../wire/message-codes.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { SessionRelay } from './session-relay.js';
@@ -164,6 +164,27 @@ export class GateSession {
 
   private async open(): Promise<void> {
     const { limits } = this.options;
+    // One deadline for the whole startup: a client trickling its startup bytes, or a server
+    // that never answers the login, must not hold the session (and a role) open.
+    const deadline = setTimeout(() => {
+      if (this.phase === SessionPhase.relaying || this.isEnding()) return;
+      void this.end(
+        new GateError({
+          sqlstate: SqlState.connectionFailure,
+          severity: 'FATAL',
+          message: `session startup did not complete within ${limits.startupTimeoutMs} ms`,
+        }),
+      );
+    }, limits.startupTimeoutMs);
+    deadline.unref();
+    try {
+      await this.startup(limits);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private async startup(limits: SessionLimits): Promise<void> {
     const source = new FrameSource(
       this.client,
       new FrameReader({ maxMessageSize: limits.maxMessageSize, startup: true }),
@@ -173,7 +194,8 @@ export class GateSession {
       source,
       this.options.authenticator,
       this.options.dataSource,
-      limits.startupTimeoutMs,
+      // The startup deadline above ends a silent client; this only bounds a single wait.
+      limits.startupTimeoutMs * 2,
     );
     if (handshake.kind === 'cancel') {
       source.detach();
@@ -341,8 +363,15 @@ export class GateSession {
     return this.phase === SessionPhase.ending || this.phase === SessionPhase.ended;
   }
 
-  /** What the client may see of a failure: a GateError as is, anything else as internal. */
-  private clientError(error: unknown): GateError {
+  /**
+   * What the client may see of a failure: a GateError as is, anything else as internal;
+   * nothing when the client itself went away during startup.
+   */
+  private clientError(error: unknown): GateError | undefined {
+    if (error instanceof FrameSourceClosedError) {
+      this.endReason = 'client left during startup';
+      return undefined;
+    }
     if (error instanceof GateError) {
       this.outcome ??= 'refused';
       this.logger.info({ sqlstate: error.sqlstate, reason: error.message }, 'session refused');
