@@ -79,13 +79,25 @@ export class KubeClient {
 
     const lines = createInterface({ input: res, crlfDelay: Infinity });
     await new Promise<void>((resolve, reject) => {
+      // A destroyed response (our abort, or the server dropping the connection) emits 'close'
+      // but not always 'end' or 'error', so 'close' is what ends the wait.
+      const finish = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        res.destroy();
+        finish();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
       lines.on('line', onLine);
-      lines.on('close', resolve);
-      res.on('error', (err) =>
-        signal.aborted
-          ? resolve()
-          : reject(new KubeTransportError('watch stream failed', { cause: err })),
-      );
+      lines.on('close', finish);
+      res.on('close', finish);
+      res.on('error', (err) => {
+        if (signal.aborted) return finish();
+        signal.removeEventListener('abort', onAbort);
+        reject(new KubeTransportError('watch stream failed', { cause: err }));
+      });
     });
   }
 

@@ -64,7 +64,8 @@ export class EventRecorder {
     const body = {
       apiVersion: apiVersionOf(Resources.events),
       kind: 'Event',
-      metadata: { generateName: `${name}.`, namespace },
+      // generateName must itself pass name validation, so it may not end in a dot.
+      metadata: { generateName: `${name}-`, namespace },
       eventTime: microTime(new Date()),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: this.options.instance,
