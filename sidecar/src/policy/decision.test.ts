@@ -177,6 +177,21 @@ describe('decide', () => {
     );
   });
 
+  it('puts manifests without a namespace in "default", as kubectl would', () => {
+    const bare = (object: AccessPolicy | DataSource) => {
+      delete object.metadata.namespace;
+      return object;
+    };
+    const policies = [
+      bare(policy('p', [{ serviceAccount: { name: 'checkout' } }])) as AccessPolicy,
+    ];
+    const snapshot = snapshotOf(policies, [bare(dataSource('orders')) as DataSource]);
+    const inDefault = { ...checkout, name: 'system:serviceaccount:default:checkout' };
+
+    expect(decide(snapshot, inDefault, 'orders').policy.metadata.name).toBe('p');
+    expect(() => decide(snapshot, checkout, 'orders')).toThrow(GateError);
+  });
+
   it('refuses a data source the snapshot does not hold', () => {
     const policies = [policy('p', [{ serviceAccount: { name: 'checkout' } }])];
 
