@@ -253,6 +253,24 @@ describe('SessionMasking against PostgreSQL', () => {
     });
   });
 
+  it('remembers cursors and prepared statements for FETCH and EXECUTE', async () => {
+    const masking = session();
+    await masking.prepareQuery(
+      'declare cur cursor with hold for select id, lower(email) from customers order by id',
+    );
+    await client.query(
+      'declare cur cursor with hold for select id, lower(email) from customers order by id',
+    );
+    try {
+      expect(await maskedRows(masking, 'fetch 1 from cur')).toEqual([['1', '********']]);
+    } finally {
+      await client.query('close cur');
+    }
+    await masking.prepareQuery('prepare cards as select card from customers where id = 2');
+    await client.query('prepare cards as select card from customers where id = 2');
+    expect(await maskedRows(masking, 'execute cards')).toEqual([['************4444']]);
+  });
+
   it('refuses derived values before they run when the policy says refuse', async () => {
     const prepared = await session('refuse').prepareQuery('select lower(email) from customers');
     expect(prepared.refusal?.rule).toBe('masking.rules[0] (classification email)');
