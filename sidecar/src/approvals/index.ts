@@ -4,3 +4,6 @@ export * from './approvals-dir.js';
 export * from './decide-request.js';
 export * from './local-channel.js';
 export * from './operator-channel.js';
+export * from './standalone-controls.js';
+export * from './session-controls.js';
+export * from './result-queue.js';
