@@ -4,7 +4,9 @@ import { PostgresServer } from '@portcullis/testkit';
 import pg from 'pg';
 import { pino } from 'pino';
 import {
+  CatalogError,
   ColumnCatalog,
+  StatementParseError,
   maskingSettings,
   SessionMasking,
   type CatalogQuery,
@@ -269,6 +271,21 @@ describe('SessionMasking against PostgreSQL', () => {
     await masking.prepareQuery('prepare cards as select card from customers where id = 2');
     await client.query('prepare cards as select card from customers where id = 2');
     expect(await maskedRows(masking, 'execute cards')).toEqual([['************4444']]);
+  });
+
+  it('fails closed with typed errors when it cannot parse or read the catalog', async () => {
+    await expect(session().prepareQuery('select from where')).rejects.toBeInstanceOf(
+      StatementParseError,
+    );
+    const broken = new SessionMasking({
+      settings: maskingSettings(policy(), dataSource, hashKey),
+      catalog: new ColumnCatalog(),
+      query: () => Promise.reject(new Error('connection lost')),
+      logger,
+    });
+    await expect(broken.prepareQuery('select email from customers')).rejects.toBeInstanceOf(
+      CatalogError,
+    );
   });
 
   it('refuses derived values before they run when the policy says refuse', async () => {

@@ -42,6 +42,7 @@ export {
 } from './row-masker.js';
 export {
   SessionMasking,
+  StatementParseError,
   type MaskedStatement,
   type PreparedMasking,
   type SessionMaskingOptions,

@@ -62,11 +62,11 @@ export class SessionMasking {
 
   /**
    * Analyses a Query message before it is relayed. Throws CatalogError when the catalog cannot
-   * be read: the caller refuses the query (fail closed). Parse errors are the statement
-   * module's to report; a query it lets through but this parser rejects is refused here.
+   * be read, and StatementParseError when the text does not parse (the statement module
+   * normally refuses that first): the caller refuses the query either way (fail closed).
    */
   async prepareQuery(sql: string): Promise<PreparedMasking> {
-    const stmts = parsedStatements(parseSync(sql));
+    const stmts = parse(sql);
     await this.loadCatalog(stmts.flatMap((s) => relationNames(s)));
 
     const statements: MaskedStatement[] = [];
@@ -165,5 +165,21 @@ export class SessionMasking {
       if (refusal !== undefined) return refusal;
     }
     return undefined;
+  }
+}
+
+/** Raised when a statement's text does not parse, so its results cannot be planned. */
+export class StatementParseError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the statement could not be parsed for masking', options);
+    this.name = 'StatementParseError';
+  }
+}
+
+function parse(sql: string): unknown[] {
+  try {
+    return parsedStatements(parseSync(sql));
+  } catch (error) {
+    throw new StatementParseError({ cause: error });
   }
 }
