@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 jest.setTimeout(30_000);
 import pg from 'pg';
 import { readErrorFields } from '../src/wire/backend-decoders.js';
-import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import {
   startGate,
@@ -158,6 +158,47 @@ describe('protocol violations end only that session', () => {
     const frame = await raw.next();
     expect(frame?.code).toBe(BackendCode.errorResponse);
     expect(readErrorFields(frame!.body)).toMatchObject({ code: '08P01', severity: 'FATAL' });
+  });
+});
+
+describe('settings that would make the server read statements differently', () => {
+  it('refuses standard_conforming_strings=off at startup, before minting', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.send(
+      new MessageWriter()
+        .int32(StartupCode.protocol3)
+        .cstring('user')
+        .cstring('app')
+        .cstring('standard_conforming_strings')
+        .cstring('off')
+        .byte(0)
+        .build(),
+    );
+    const frame = await raw.next();
+    expect(readErrorFields(frame!.body)).toMatchObject({ code: '0A000', severity: 'FATAL' });
+    expect(await mintedRoles()).toEqual([]);
+  });
+
+  it('tells the server UTF8 whatever client encoding the client asked for', async () => {
+    const client = new pg.Client({ connectionString: gate.url(), client_encoding: 'SJIS' });
+    await client.connect();
+    const { rows } = await client.query<{ client_encoding: string }>('show client_encoding');
+    expect(rows[0]?.client_encoding).toBe('UTF8');
+    await client.end();
+  });
+
+  it('ends the session when the server reports such a setting at login', async () => {
+    await upstream.server.sql('alter database app set standard_conforming_strings = off');
+    try {
+      await expect(connected()).rejects.toMatchObject({
+        code: '0A000',
+        message: expect.stringMatching(/standard_conforming_strings = off/),
+      });
+    } finally {
+      await upstream.server.sql('alter database app reset standard_conforming_strings');
+    }
+    await waitFor(async () => (await mintedRoles()).length === 0);
+    expect(await mintedRoles()).toEqual([]);
   });
 });
 

@@ -29,7 +29,8 @@ import { asFatal, sessionEnded } from './session-errors.js';
 import type { SessionHooks } from './session-hooks.js';
 import { SessionPhase } from './session-phase.js';
 import { startupHandshake } from './startup-handshake.js';
-import { forwardedStartupParameters } from './startup-parameters.js';
+import { forwardedStartupParameters, parameterStatusProblem } from './startup-parameters.js';
+import { readParameterStatus } from '../wire/backend-decoders.js';
 
 /** Limits that protect the gate from its clients and servers. */
 export interface SessionLimits {
@@ -206,6 +207,8 @@ export class GateSession {
 
     if (this.isEnding()) return;
     this.phase = SessionPhase.authenticating;
+    // Refused before anything is minted.
+    const parameters = forwardedStartupParameters(handshake.parameters);
     const snapshot = this.options.policies();
     const decision = decide(snapshot, handshake.identity, this.options.dataSource);
     const policy = qualifiedName(decision.policy);
@@ -217,12 +220,7 @@ export class GateSession {
     );
 
     this.phase = SessionPhase.connecting;
-    await this.connect(
-      decision,
-      snapshot,
-      handshake.parameters,
-      describeIdentity(handshake.identity),
-    );
+    await this.connect(decision, snapshot, parameters, describeIdentity(handshake.identity));
     if (this.isEnding()) return;
 
     const hooks = this.options.hooks;
@@ -235,7 +233,7 @@ export class GateSession {
   private async connect(
     decision: Decision,
     snapshot: PolicySnapshot,
-    parameters: Map<string, string>,
+    parameters: Record<string, string>,
     identity: string,
   ): Promise<void> {
     const { dataSource, policy } = decision;
@@ -268,13 +266,15 @@ export class GateSession {
       user: this.role.name,
       password: this.role.password,
       database: dataSource.spec.database,
-      parameters: {
-        ...forwardedStartupParameters(parameters),
-        application_name: appName(parameters),
-      },
+      parameters: { ...parameters, application_name: appName(parameters) },
       maxMessageSize: this.options.limits.maxMessageSize,
     });
     if (this.isEnding()) return this.abandon();
+    for (const status of this.upstream.parameterStatus) {
+      const { name, value } = readParameterStatus(status.subarray(5));
+      const problem = parameterStatusProblem(name, value);
+      if (problem) throw problem;
+    }
     this.lifetime = setTimeout(() => {
       const which =
         lifetimeMs === parseDuration(grant.ttl)
@@ -391,7 +391,7 @@ function sameSpec(next: Decision, current: Decision): boolean {
   );
 }
 
-function appName(parameters: Map<string, string>): string {
-  const name = parameters.get('application_name');
+function appName(parameters: Record<string, string>): string {
+  const name = parameters.application_name;
   return name ? `${name} via portcullis` : 'portcullis';
 }

@@ -5,7 +5,12 @@ import type { Logger } from 'pino';
 import { GateError, internalError, SqlState } from '../errors/gate-error.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
 import { qualifiedName } from '../policy/decision.js';
-import { readDataRow, readErrorFields, readRowDescription } from '../wire/backend-decoders.js';
+import {
+  readDataRow,
+  readErrorFields,
+  readParameterStatus,
+  readRowDescription,
+} from '../wire/backend-decoders.js';
 import { dataRow, errorResponse } from '../wire/backend-messages.js';
 import type { Frame, FrameReader } from '../wire/frame-reader.js';
 import { readParse, readQuery } from '../wire/frontend-messages.js';
@@ -16,6 +21,7 @@ import { OutputBatch } from './output-batch.js';
 import { RefusalSubstitutes } from './refusal-substitutes.js';
 import { ResponseTracker } from './response-tracker.js';
 import { statementRefused } from './session-errors.js';
+import { parameterStatusProblem } from './startup-parameters.js';
 import type { RowMaskerFactory, SessionStatementGate, Verdict } from './session-hooks.js';
 
 /** The two sides of a relayed session and the policy hooks applied between them. */
@@ -235,6 +241,13 @@ export class SessionRelay {
           ? this.refusals.match(readErrorFields(frame.body))
           : undefined;
         if (refusal) return out.add(errorResponse(refusal));
+        break;
+      }
+      case BackendCode.parameterStatus: {
+        // A function's SET clause, or set_config inside one, can move a parser setting.
+        const { name, value } = readParameterStatus(frame.body);
+        const problem = parameterStatusProblem(name, value);
+        if (problem) throw problem;
         break;
       }
       case BackendCode.readyForQuery:
