@@ -288,6 +288,29 @@ describe('SessionMasking against PostgreSQL', () => {
     );
   });
 
+  it('scrubs values out of the errors PostgreSQL raises on classified data', async () => {
+    const masking = session();
+    const messages: string[] = [];
+    for (const sql of [
+      'select email::int from customers',
+      "insert into customers (id, email) values (1, 'x')",
+      'insert into customers (id) values (null)',
+    ]) {
+      const prepared = await masking.prepareQuery(sql);
+      const error = await client.query(sql).then(
+        () => undefined,
+        (e: unknown) => e as { message: string; detail?: string },
+      );
+      if (error === undefined) throw new Error(`${sql} did not fail`);
+      const scrub = (text: string) => masking.scrubServerText(text, prepared.statements[0]);
+      messages.push(scrub(error.message), scrub(error.detail ?? ''));
+    }
+    const all = messages.join('\n');
+    expect(all).not.toMatch(/alice|example\.com|Key \(id\)=\(1\)/);
+    expect(all).toContain('invalid input syntax for type integer: "********"');
+    expect(all).toContain('Key (id)=(********) already exists.');
+  });
+
   it('refuses derived values before they run when the policy says refuse', async () => {
     const prepared = await session('refuse').prepareQuery('select lower(email) from customers');
     expect(prepared.refusal?.rule).toBe('masking.rules[0] (classification email)');

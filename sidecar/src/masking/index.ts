@@ -48,4 +48,5 @@ export {
   type SessionMaskingOptions,
 } from './session-masking.js';
 export { refusalError } from './refusal-error.js';
+export { scrubServerText } from './server-text-scrubber.js';
 export { hashText, partialMask, REDACTED } from './strategies.js';

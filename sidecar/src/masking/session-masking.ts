@@ -17,6 +17,7 @@ import {
   type Refusal,
 } from './result-plan.js';
 import type { ResultColumn } from './row-masker.js';
+import { scrubServerText } from './server-text-scrubber.js';
 
 /** One statement of a Query or Parse, analysed for masking. */
 export interface MaskedStatement {
@@ -132,6 +133,20 @@ export class SessionMasking {
   planCopy(statement: MaskedStatement, columnCount: number): CopyPlan {
     const { settings, catalog } = this.options;
     return planCopyOut(settings, statement.stmt, statement.lineage, catalog, columnCount);
+  }
+
+  /**
+   * Scrubs values out of ErrorResponse/NoticeResponse text (fields M, D, W, H) of a statement;
+   * strictly when it reads classified data or is unknown.
+   */
+  scrubServerText(text: string, statement: MaskedStatement | undefined): string {
+    const { classification } = this.options.settings;
+    const lineage = statement?.lineage;
+    const strict =
+      lineage === undefined ||
+      lineage.opaque ||
+      classification.kindsOfRelations(lineage.relations).size > 0;
+    return scrubServerText(text, strict && !classification.empty);
   }
 
   /** DDL has passed: table and column names may have changed for every session. */

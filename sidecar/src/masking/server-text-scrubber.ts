@@ -1,0 +1,41 @@
+import { DETECTORS } from './detectors/index.js';
+import { REDACTED } from './strategies.js';
+
+// Places where PostgreSQL quotes data values in ErrorResponse and NoticeResponse text:
+//   M: invalid input syntax for type integer: "alice@example.com"
+//   M: value "99999999999" is out of range for type integer
+//   D: Key (email)=(alice@example.com) already exists.
+//   D: Failing row contains (1, alice@example.com, null).
+//   D: Token "alice" is invalid.        W: JSON data, line 1: alice...
+const VALUE_PATTERNS: readonly [RegExp, string][] = [
+  [
+    /(Key \([^)]*\)=\().*?(\)(?: already exists| is not present| conflicts|\.|$))/gs,
+    `$1${REDACTED}$2`,
+  ],
+  [/(Failing row contains \().*(\)\.?)$/gs, `$1${REDACTED}$2`],
+  [/(: )"(?:[^"]|"")*"$/g, `$1"${REDACTED}"`],
+  [/\b(value |Token )"(?:[^"]|"")*"/g, `$1"${REDACTED}"`],
+  [/(JSON data, line \d+: ).*$/gm, `$1${REDACTED}`],
+];
+
+/**
+ * Scrubs data values out of server text the client will see (ErrorResponse and NoticeResponse
+ * fields M, D, W, H): a statement on classified data could otherwise leak a value through an
+ * error, such as `select email::int from customers`. With `strict` (the statement reads
+ * classified data) values where PostgreSQL quotes them are redacted; always, every value a
+ * detector recognises is.
+ * NOTE: text raised by user code (RAISE in a function or DO block) is only detector-scrubbed.
+ */
+export function scrubServerText(text: string, strict: boolean): string {
+  let out = text;
+  if (strict)
+    for (const [pattern, replacement] of VALUE_PATTERNS) out = out.replace(pattern, replacement);
+  for (const detect of Object.values(DETECTORS)) {
+    const found = detect(out);
+    for (let i = found.length - 1; i >= 0; i--) {
+      const { start, end } = found[i]!;
+      out = out.slice(0, start) + REDACTED + out.slice(end);
+    }
+  }
+  return out;
+}
