@@ -380,6 +380,43 @@ describe('operator controllers against kube-apiserver', () => {
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
   }, 60_000);
 
+  it('mirrors AccessRequest decisions into status and expires undecided ones', async () => {
+    const request = (name: string, expiresAt: Date, decision?: object): KubeObject => ({
+      apiVersion: 'portcullis.dev/v1alpha1',
+      kind: 'AccessRequest',
+      metadata: { name, namespace: APP_NS },
+      spec: {
+        policyRef: { name: 'api-read' },
+        dataSourceRef: { name: 'orders' },
+        requester: { identity: 'system:serviceaccount:shop:api', session: 's-1' },
+        operation: { kind: 'statement', statement: 'DELETE FROM orders WHERE id = 1' },
+        reason: 'delete needs approval',
+        expiresAt: expiresAt.toISOString(),
+        ...(decision === undefined ? {} : { decision }),
+      },
+    });
+    const collection = `${GROUP}/namespaces/${APP_NS}/accessrequests`;
+    // No admission webhook is registered here, so the decision goes in as written.
+    await api.create(
+      collection,
+      request('decided', new Date(Date.now() + 600_000), {
+        verdict: 'approve',
+        decidedBy: 'alice',
+      }),
+    );
+    await api.create(collection, request('waiting', new Date(Date.now() + 3_000)));
+
+    const decided = await eventually('Approved', async () => {
+      const object = await api.get(`${collection}/decided`);
+      return object.status?.phase === 'Approved' ? object : undefined;
+    });
+    expect(decided.status?.decidedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((await api.get(`${collection}/waiting`)).status?.phase).toBe('Pending');
+    await eventually('Expired', async () =>
+      (await api.get(`${collection}/waiting`)).status?.phase === 'Expired' ? true : undefined,
+    );
+  }, 60_000);
+
   it('hands leadership over within the lease duration when the leader is killed', async () => {
     const first = await eventually('a lease holder', leaseHolder);
     const survivor = first === 'operator-a' ? 'operator-b' : 'operator-a';

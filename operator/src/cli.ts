@@ -3,6 +3,7 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { FlagError, parseFlags, usage, type OperatorFlags } from './cli-flags.js';
 import { AccessPolicyController } from './controllers/access-policy.js';
+import { AccessRequestController } from './controllers/access-request.js';
 import { ControllerMetrics } from './controllers/controller-metrics.js';
 import { DataSourceController } from './controllers/data-source.js';
 import { InvalidObjectReporter } from './controllers/invalid-objects.js';
@@ -118,12 +119,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     reapGraceSeconds: flags.reapGraceSeconds,
   });
   const policies = new AccessPolicyController(ctx);
+  const requests = new AccessRequestController(ctx);
   const rollouts = new RolloutController(ctx, { sidecarImage: flags.sidecarImage });
   const invalid = new InvalidObjectReporter(ctx);
   leader.onBecameLeader(() => {
     metrics.leader.set(1);
     dataSources.enqueueAll();
     policies.enqueueAll();
+    requests.enqueueAll();
     rollouts.enqueueAll();
     invalid.reportAll();
   });
@@ -143,7 +146,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   log.info({ port: health.port }, 'health and metrics server listening');
 
   // Controllers subscribe before the first list, so they see every object arrive.
-  for (const controller of [dataSources, policies, rollouts, invalid]) controller.start();
+  for (const controller of [dataSources, policies, requests, rollouts, invalid]) {
+    controller.start();
+  }
   cache.start();
   leader.start();
 
@@ -188,11 +193,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
   });
 
-  // Stop serving first, then stop writing, then hand the lease over without waiting it out.
+  // Stop writing, then hand the lease over so a successor need not wait it out, then stop
+  // serving (the pod has left its Service's endpoints by now).
   httpsListening = false;
-  await https?.close();
-  await Promise.all([dataSources.stop(), policies.stop(), rollouts.stop()]);
+  await Promise.all([dataSources.stop(), policies.stop(), requests.stop(), rollouts.stop()]);
   await leader.stop();
+  await https?.close();
   await tls.stop();
   await cache.stop();
   await health.close();
