@@ -46,12 +46,15 @@ export function copyOutMasker(format: CopyFormat, masker: ResultMasker): CopyOut
       headerPending = false;
       return data;
     }
-    const line = data.toString('utf8');
+    // Read bytes as latin1, one character per byte: delimiters, quotes and backslashes are
+    // ASCII, which no byte of a multi-byte character in any server encoding can be mistaken
+    // for, and unmasked fields go back out byte for byte.
+    const line = data.toString('latin1');
     const body = line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
     const ending = line.slice(body.length);
-    const cells = split(body, format).map((v) => (v === null ? null : Buffer.from(v)));
-    const masked = masker.maskRow(cells).map((c) => (c === null ? null : c.toString('utf8')));
-    return Buffer.from(join(masked, format) + ending);
+    const cells = split(body, format).map((v) => (v === null ? null : Buffer.from(v, 'latin1')));
+    const masked = masker.maskRow(cells).map((c) => (c === null ? null : c.toString('latin1')));
+    return Buffer.from(join(masked, format) + ending, 'latin1');
   };
   return { active: masker.active, maskData, takeCounts: () => masker.takeCounts() };
 }

@@ -71,6 +71,14 @@ describe('planCopyOut', () => {
     ).toEqual(['id,email,lower\n', '1,***@example.com,\n', '2,,\n']);
   });
 
+  it('passes multi-byte characters of unmasked fields through byte for byte', () => {
+    const result = plan('copy customers (id, email) to stdout', 2);
+    const row = Buffer.from('7\tüser@exämple.com\n', 'utf8');
+    expect(send(result, [row]).map((s) => Buffer.from(s, 'latin1').toString('utf8'))).toEqual([
+      '7\t***@exämple.com\n',
+    ]);
+  });
+
   it('leaves COPY of unclassified data untouched', () => {
     const result = plan('copy orders (note) to stdout', 1);
     expect(result.action === 'mask' && result.masker.active).toBe(false);
