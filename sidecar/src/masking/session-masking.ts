@@ -65,9 +65,11 @@ export class SessionMasking {
    * Analyses a Query message before it is relayed. Throws CatalogError when the catalog cannot
    * be read, and StatementParseError when the text does not parse (the statement module
    * normally refuses that first): the caller refuses the query either way (fail closed).
+   * Takes the text, or the statement nodes the statements module parsed already (its
+   * ParsedStatement.node list), which spares a second parse.
    */
-  async prepareQuery(sql: string): Promise<PreparedMasking> {
-    const stmts = parse(sql);
+  async prepareQuery(sql: string | readonly unknown[]): Promise<PreparedMasking> {
+    const stmts = typeof sql === 'string' ? parse(sql) : sql;
     await this.loadCatalog(stmts.flatMap((s) => relationNames(s)));
 
     const statements: MaskedStatement[] = [];
@@ -84,7 +86,7 @@ export class SessionMasking {
   }
 
   /** Analyses a Parse message and remembers it under its name ('' is the unnamed statement). */
-  async prepareParse(name: string, sql: string): Promise<PreparedMasking> {
+  async prepareParse(name: string, sql: string | readonly unknown[]): Promise<PreparedMasking> {
     const prepared = await this.prepareQuery(sql);
     const first = prepared.statements[0];
     if (first !== undefined) this.parsed.set(name, first);
