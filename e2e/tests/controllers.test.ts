@@ -39,6 +39,7 @@ let db: PostgresServer;
 let minter: MinterCredential;
 let operatorKubeconfig: string;
 const operators = new Map<string, ManagedProcess>();
+const metricsPorts = new Map<string, number>();
 
 interface Condition {
   type: string;
@@ -95,12 +96,14 @@ async function applyYamlFile(path: string, namespace: string): Promise<void> {
 
 /** Starts one operator process as the operator ServiceAccount. */
 async function startOperator(identity: string): Promise<ManagedProcess> {
+  const metricsPort = await freePort();
+  metricsPorts.set(identity, metricsPort);
   const args = [
     repoPath('operator/bin/portcullis-operator.js'),
     `--kubeconfig=${operatorKubeconfig}`,
     `--namespace=${OPERATOR_NS}`,
     `--https-port=${await freePort()}`,
-    `--metrics-port=${await freePort()}`,
+    `--metrics-port=${metricsPort}`,
     '--extra-san=127.0.0.1',
     `--identity=${identity}`,
     `--lease-duration-seconds=${LEASE_SECONDS}`,
@@ -115,6 +118,13 @@ async function startOperator(identity: string): Promise<ManagedProcess> {
   const child = startProcess({ command: process.execPath, args, outputLimit: 200_000 });
   operators.set(identity, child);
   return child;
+}
+
+/** The value of one metric sample on an operator's /metrics, 0 when absent. */
+async function metric(identity: string, sample: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPorts.get(identity)}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
 }
 
 async function leaseHolder(): Promise<string | undefined> {
@@ -273,6 +283,22 @@ describe('operator controllers against kube-apiserver', () => {
       return found.some((e) => e.reason === 'Ready') ? found : undefined;
     });
     expect(events.length).toBeGreaterThan(0);
+
+    // Only the leader reconciles; the other replica skips, and both are ready to serve.
+    const follower = holder === 'operator-a' ? 'operator-b' : 'operator-a';
+    const ok = 'portcullis_operator_reconciles_total{kind="DataSource",result="ok"}';
+    const skipped = 'portcullis_operator_reconciles_total{kind="DataSource",result="skipped"}';
+    expect(await metric(holder, 'portcullis_operator_leader')).toBe(1);
+    expect(await metric(holder, ok)).toBeGreaterThan(0);
+    expect(await metric(follower, 'portcullis_operator_leader')).toBe(0);
+    expect(await metric(follower, ok)).toBe(0);
+    expect(await metric(follower, skipped)).toBeGreaterThan(0);
+    for (const id of [holder, follower]) {
+      await eventually(`${id} ready`, async () => {
+        const res = await fetch(`http://127.0.0.1:${metricsPorts.get(id)}/readyz`);
+        return res.status === 200 ? true : undefined;
+      });
+    }
   }, 60_000);
 
   it('follows a spec change seen through the watch: a role the minter may not grant', async () => {

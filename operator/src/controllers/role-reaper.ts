@@ -62,8 +62,9 @@ export async function reapExpiredRoles(
 }
 
 async function dropRole(client: ClientBase, role: string): Promise<void> {
-  // Terminating another role's backend needs pg_signal_backend (or membership); without it the
-  // backends live on until the sidecar's pod goes, which is how they would end anyway.
+  // NOTE: terminating another role's backend needs pg_signal_backend (or membership); a minter
+  // without it leaves the backends running until the sidecar's pod goes (they cannot log in
+  // again: the role is past VALID UNTIL, and then dropped).
   await client
     .query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -81,6 +82,8 @@ async function dropRole(client: ClientBase, role: string): Promise<void> {
   }
 
   // Objects the session created stay (owned by the minter now); only the role goes.
+  // NOTE: REASSIGN and DROP OWNED act on the current database only; a role that owns objects
+  // in another database cannot be dropped and is reported as a ReapFailed Event.
   // REASSIGN and DROP OWNED need the privileges of the role, which a CREATEROLE minter
   // lacks until it grants itself membership; dropping the role ends that membership again.
   await client.query('BEGIN');

@@ -76,6 +76,8 @@ export function planRollout(
     return { roll: false, reason: 'pod template is not labelled for injection' };
   }
 
+  // NOTE: a deleted policy's rolloutOnChange is gone with it, so removing a policy that
+  // opted out still rolls the workloads it selected, if their pods then have extra DataSources.
   const selecting = policies.filter((p) =>
     selectorMatches(p.spec.workloadSelector, template.labels),
   );

@@ -58,6 +58,10 @@ export function mayAcquire(
 type LeadershipListener = () => void;
 
 /**
+ * NOTE: a reconcile that checked isLeader just before this replica stepped down may still
+ * finish its write; stepping down at the renew deadline (before the lease can expire for
+ * others) keeps that window short, as in client-go, but does not close it.
+ *
  * Leader election on a Lease: acquire when free or expired, renew every retry period, step
  * down when renewal fails past the renew deadline, release on stop so a successor need not
  * wait out the lease. Only the leader writes to the cluster; every replica keeps serving.
