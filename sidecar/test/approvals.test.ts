@@ -301,4 +301,14 @@ describe('rows per minute', () => {
     await expect(a.query('SELECT id FROM orders LIMIT 1')).rejects.toMatchObject({ code: '53400' });
     expect((await a.query('SELECT 1 WHERE false')).rowCount).toBe(0);
   });
+
+  it('aborts the transaction of a cut result, as an error there would', async () => {
+    const g = await gate({ limits: { rowsPerMinute: 3 } });
+    const c = await client(g);
+    await c.query('BEGIN');
+    await expect(c.query('SELECT id FROM orders')).rejects.toMatchObject({ code: '53400' });
+    await expect(c.query('SELECT 1 WHERE false')).rejects.toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+    expect((await c.query('SELECT 1 WHERE false')).rowCount).toBe(0);
+  });
 });

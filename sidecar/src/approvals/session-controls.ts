@@ -45,6 +45,8 @@ export interface SessionContext {
   identity: Identity;
   decision: Decision;
   logger: Logger;
+  /** Whether this session masks result rows (a masker factory exists for it). */
+  masking: boolean;
 }
 
 /** Builds the controls of one session, called once the policy is decided. */
@@ -89,13 +91,22 @@ export class SessionControls {
     this.rowsPerMinute = decision.policy.spec.limits.rowsPerMinute;
     const recording = decision.policy.spec.recording;
     if (options.recording && recording.enabled) {
+      // Rows are kept only when they were masked on their way: a policy that classifies or
+      // masks anything, in a session that masks nothing, would put raw values in the file.
+      const needsMasking =
+        Object.keys(decision.dataSource.spec.classification ?? {}).length > 0 ||
+        decision.policy.spec.masking.rules.length > 0;
+      const rowsSafe = context.masking || !needsMasking;
       this.recorder = new SessionRecorder({
         sink: options.recording,
         session: sessionId,
-        includeRows: recording.includeRows,
+        includeRows: recording.includeRows && rowsSafe,
         classifiedTables: classifiedTables(decision),
       });
       this.recordStart();
+      if (recording.includeRows && !rowsSafe) {
+        this.recorder.emit('rows', { rows: [], omitted: 'rows are not masked in this session' });
+      }
     }
   }
 
@@ -195,12 +206,34 @@ export class SessionControls {
     this.results.resultDone(suspended);
   }
 
-  /** An ErrorResponse the client receives, from the server or the gate. */
-  error(code: string, message: string): void {
+  /** A result the client never sees (cut): forgotten without a record. */
+  resultDropped(): void {
     this.takeMaskedCounts();
     this.maskedCounts = new Map();
-    this.recorder?.emit('error', { sqlstate: code, message: scrubValues(message) });
+    this.results.resultDone(false);
+  }
+
+  /** A statement the gate sends itself (to abort a transaction): one more Query to follow. */
+  standIn(): void {
+    this.results.query(undefined, undefined);
+  }
+
+  /**
+   * An ErrorResponse from the server; message undefined for the stand-in error of a refusal,
+   * which refused() recorded already.
+   */
+  error(code: string, message: string | undefined): void {
+    this.takeMaskedCounts();
+    this.maskedCounts = new Map();
+    if (message !== undefined) {
+      this.recorder?.emit('error', { sqlstate: code, message: scrubValues(message) });
+    }
     this.results.error();
+  }
+
+  /** The gate answers a statement with this error (refused, denied, expired). */
+  refused(error: GateError): void {
+    this.recorder?.emit('error', { sqlstate: error.sqlstate, message: scrubValues(error.message) });
   }
 
   readyForQuery(): void {

@@ -62,6 +62,7 @@ function describe(e: RecordEvent): string {
         `${f.decidedBy ? ` by ${text(f.decidedBy)}` : ''}${f.reason ? `: ${text(f.reason)}` : ''}`
       );
     case 'rows':
+      if (f.omitted) return `rows not recorded: ${text(f.omitted)}`;
       return (f.rows as unknown[]).map((row) => `  | ${text(row)}`).join('\n');
     case 'result': {
       const masked = Object.entries((f.masked ?? {}) as Record<string, number>)
