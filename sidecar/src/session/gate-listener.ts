@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { SessionControlsFactory } from '../approvals/session-controls.js';
 import type { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Authenticator } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
@@ -16,6 +17,8 @@ export interface GateContext {
   minters: MinterRegistry;
   cancels: CancelRegistry;
   hooks: SessionHooks;
+  /** Approvals, row limits and recording per session; none when absent. */
+  controls?: SessionControlsFactory;
   logger: Logger;
   limits: SessionLimits;
   metrics?: GateMetrics | undefined;

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { MinterRegistry } from '../credentials/minter-registry.js';
 import type { MintedRole, RoleMinter } from '../credentials/role-minter.js';
+import type { SessionControls, SessionControlsFactory } from '../approvals/session-controls.js';
 import { cancelUpstream } from '../credentials/upstream-cancel.js';
 import { loginUpstream, type UpstreamConnection } from '../credentials/upstream-login.js';
 import type { UpstreamTarget } from '../credentials/upstream-socket.js';
@@ -50,6 +51,8 @@ export interface GateSessionOptions {
   minters: MinterRegistry;
   cancels: CancelRegistry;
   hooks: SessionHooks;
+  /** Approvals, row limits and recording; none when absent. */
+  controls?: SessionControlsFactory;
   logger: Logger;
   limits: SessionLimits;
   /** Counters and histograms of the gate, when it exports metrics. */
@@ -71,6 +74,7 @@ export class GateSession {
   private upstream: UpstreamConnection | undefined;
   private target: UpstreamTarget | undefined;
   private relay: SessionRelay | undefined;
+  private controls: SessionControls | undefined;
   private releaseKey: (() => void) | undefined;
   private lifetime: NodeJS.Timeout | undefined;
   private endReason = 'client left';
@@ -116,6 +120,7 @@ export class GateSession {
     else this.client.end();
     setTimeout(() => this.client.destroy(), 1_000).unref();
     this.upstream?.socket.destroy();
+    this.controls?.end(this.endReason);
 
     await this.dropRole();
     this.phase = SessionPhase.ended;
@@ -160,6 +165,13 @@ export class GateSession {
     const { upstream, target } = this;
     if (!upstream || !target || this.phase !== SessionPhase.relaying) return;
     this.logger.info('cancel request relayed to the server');
+    await cancelUpstream(target, upstream.processId, upstream.secretKey);
+  }
+
+  /** Cancels what the upstream backend runs now, for a result the gate cuts. */
+  private async cancelRunning(): Promise<void> {
+    const { upstream, target } = this;
+    if (!upstream || !target) return;
     await cancelUpstream(target, upstream.processId, upstream.secretKey);
   }
 
@@ -227,6 +239,13 @@ export class GateSession {
     const gate = await hooks.statementGate(decision);
     const maskers = await hooks.rowMaskers(decision);
     if (this.isEnding()) return this.abandon();
+    this.controls = this.options.controls?.({
+      sessionId: this.id,
+      identity: handshake.identity,
+      decision,
+      logger: this.logger,
+      masking: maskers !== undefined,
+    });
     this.startRelay(source, decision, gate, maskers);
   }
 
@@ -322,6 +341,8 @@ export class GateSession {
       gate,
       maskers,
       logger: this.logger,
+      ...(this.controls ? { controls: this.controls } : {}),
+      cancelUpstream: () => this.cancelRunning(),
       onEnd: (reason, why) => {
         this.endReason = why;
         void this.end(reason);

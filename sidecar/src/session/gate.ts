@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { SessionControlsFactory } from '../approvals/session-controls.js';
 import { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Identity } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
@@ -25,6 +26,8 @@ export interface GateOptions {
   firstPort?: number;
   /** Statement and masking hooks; the policy-enforcing ones by default. */
   hooks?: SessionHooks;
+  /** Approvals, row limits and recording per session (approvals/session-controls.ts). */
+  controls?: SessionControlsFactory;
   limits?: Partial<SessionLimits>;
   /** Reaper period. Default 60 s. */
   reapIntervalMs?: number;
@@ -82,6 +85,7 @@ export class Gate {
       minters,
       cancels: new CancelRegistry(),
       hooks: options.hooks ?? policyHooks(),
+      ...(options.controls ? { controls: options.controls } : {}),
       logger,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       metrics: options.metrics,

@@ -5,10 +5,14 @@ import type { Logger } from 'pino';
 import { GateError, internalError, SqlState } from '../errors/gate-error.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
 import { qualifiedName } from '../policy/decision.js';
+import type { RowStep, SessionControls } from '../approvals/session-controls.js';
+import { readBindValues } from '../recording/bind-values.js';
 import {
+  readCommandComplete,
   readDataRow,
-  readErrorFields,
   readParameterStatus,
+  readErrorFields,
+  readReadyForQuery,
   readRowDescription,
 } from '../wire/backend-decoders.js';
 import { dataRow, errorResponse } from '../wire/backend-messages.js';
@@ -16,13 +20,18 @@ import type { Frame, FrameReader } from '../wire/frame-reader.js';
 import { readParse, readQuery } from '../wire/frontend-messages.js';
 import { MessageReader } from '../wire/message-reader.js';
 import { MessageWriter } from '../wire/message-writer.js';
-import { BackendCode, FrontendCode } from '../wire/message-codes.js';
+import { BackendCode, FrontendCode, TransactionStatus } from '../wire/message-codes.js';
 import { OutputBatch } from './output-batch.js';
 import { RefusalSubstitutes } from './refusal-substitutes.js';
 import { ResponseTracker } from './response-tracker.js';
 import { statementRefused } from './session-errors.js';
 import { parameterStatusProblem } from './startup-parameters.js';
-import type { RowMaskerFactory, SessionStatementGate, Verdict } from './session-hooks.js';
+import type {
+  RowMaskerFactory,
+  SessionStatementGate,
+  StatementInfo,
+  Verdict,
+} from './session-hooks.js';
 
 /** The two sides of a relayed session and the policy hooks applied between them. */
 export interface SessionRelayOptions {
@@ -38,6 +47,16 @@ export interface SessionRelayOptions {
   metrics?: GateMetrics | undefined;
   /** Called once when the relay ends: reason is told to the client, why is logged. */
   onEnd: (reason: GateError | undefined, why: string) => void;
+  /** Approvals, row limits and recording; without them a statement needing approval is refused. */
+  controls?: SessionControls;
+  /** Cancels the query running upstream (a CancelRequest with the upstream key). */
+  cancelUpstream?: () => Promise<void>;
+}
+
+/** A checked message: its verdict (a GateError when the check threw) and its statements. */
+interface Checked {
+  verdict: Verdict | GateError;
+  statements: StatementInfo[];
 }
 
 /**
@@ -56,6 +75,15 @@ export class SessionRelay {
   private groupsSent = 0;
   private groupsDone = 0;
   private stopped = false;
+  /** A statement waits for a human: client messages stay buffered in clientReader. */
+  private clientHeld = false;
+  /** A result waits for a human: server messages stay buffered, the upstream socket paused. */
+  private serverHeld = false;
+  /** The result being cut: everything up to ReadyForQuery is dropped, then this is answered. */
+  private cut: GateError | undefined;
+  private cancelling: Promise<void> | undefined;
+  /** Column formats of the last RowDescription, for recording rows. */
+  private formats: number[] = [];
   /** Metric children bound once per session: a label lookup per chunk costs more than the count. */
   private readonly counted: {
     up?: Counter.Internal;
@@ -111,6 +139,7 @@ export class SessionRelay {
     const { clientReader, upstream, client } = this.options;
     clientReader.push(chunk);
     this.counted.up?.inc(chunk.length);
+    if (this.clientHeld) return void client.pause();
     const out = new OutputBatch();
     for (let frame = clientReader.next(); frame; frame = clientReader.next()) {
       if (this.stopped) return;
@@ -127,12 +156,31 @@ export class SessionRelay {
         this.groupsSent++;
         this.tracker.query();
         const sql = readQuery(frame.body);
+        if (this.options.controls) {
+          const checked = this.checked(() => this.options.gate.checkQuery(sql));
+          this.options.controls.query(sql, checked.verdict, checked.statements);
+          return this.pass(frame, checked, sql, out, (e) => queryMessage(this.substitute(e)));
+        }
         const refusal = this.check(() => this.options.gate.checkQuery(sql).verdict);
         out.add(refusal ? queryMessage(this.substitute(refusal)) : frame.bytes);
         return true;
       }
       case FrontendCode.parse: {
         const parse = readParse(frame.body);
+        if (this.options.controls) {
+          const checked = this.checked(() => this.options.gate.checkParse(parse.name, parse.sql));
+          this.options.controls.parse(parse.name, parse.sql, checked.verdict, checked.statements);
+          // Preparing runs nothing: with per-Bind checks, the approval waits for the Bind.
+          const { verdict } = checked;
+          const deferred = this.options.gate.checkExecute !== undefined;
+          if (deferred && !(verdict instanceof GateError) && verdict.action === 'approve') {
+            out.add(frame.bytes);
+            return true;
+          }
+          return this.pass(frame, checked, parse.sql, out, (e) =>
+            parseMessage(parse.name, this.substitute(e)),
+          );
+        }
         const refusal = this.check(
           () => this.options.gate.checkParse(parse.name, parse.sql).verdict,
         );
@@ -145,6 +193,15 @@ export class SessionRelay {
         const statement = reader.cstring();
         this.tracker.bind(portal);
         const { checkExecute } = this.options.gate;
+        const { controls } = this.options;
+        controls?.bind(portal, statement, () => readBindValues(frame.body));
+        if (controls && checkExecute) {
+          const checked = this.checked(() => checkExecute.call(this.options.gate, statement));
+          const text = checked.statements.map((info) => info.text).join('; ');
+          return this.pass(frame, checked, text, out, (e) =>
+            bindMessage(portal, this.substitute(e)),
+          );
+        }
         const refusal =
           checkExecute && this.check(() => checkExecute.call(this.options.gate, statement).verdict);
         // A Bind of a statement that does not exist fails like the refused one should.
@@ -167,6 +224,7 @@ export class SessionRelay {
           this.tracker.describePortal(portal, true);
         }
         this.tracker.execute(portal);
+        this.options.controls?.execute(portal);
         break;
       }
       case FrontendCode.close: {
@@ -181,12 +239,14 @@ export class SessionRelay {
       case FrontendCode.sync:
         this.groupsSent++;
         this.tracker.sync();
+        this.options.controls?.sync();
         break;
       case FrontendCode.functionCall:
         this.groupsSent++;
         this.tracker.query();
         {
           const refusal = this.check(() => this.functionCallVerdict());
+          this.options.controls?.functionCall(refusal ?? { action: 'allow' });
           if (refusal) {
             out.add(queryMessage(this.substitute(refusal)));
             return true;
@@ -207,9 +267,16 @@ export class SessionRelay {
     const { upstreamReader, upstream, client } = this.options;
     upstreamReader.push(chunk);
     this.counted.down?.inc(chunk.length);
+    // While a result is held, TCP backpressure holds the server: read nothing more.
+    if (this.serverHeld) return void upstream.pause();
     const out = new OutputBatch();
     for (let frame = upstreamReader.next(); frame; frame = upstreamReader.next()) {
       if (this.stopped) return;
+      const { controls } = this.options;
+      if (controls && this.controlled(frame, out, controls)) {
+        if (this.serverHeld) break;
+        continue;
+      }
       this.serverMessage(frame, out);
     }
     if (this.stopped) return;
@@ -257,6 +324,200 @@ export class SessionRelay {
         break;
     }
     out.add(frame.bytes);
+  }
+
+  /**
+   * What the controls make of a server message before it is relayed; returns true when it
+   * was handled here (held, cut, or relayed with its row recorded).
+   */
+  private controlled(frame: Frame, out: OutputBatch, controls: SessionControls): boolean {
+    if (this.cut) return this.cutting(frame, out, controls);
+    switch (frame.code) {
+      case BackendCode.dataRow: {
+        const masker = this.tracker.enabled ? this.tracker.maskerForRow() : undefined;
+        const step = controls.row(masker);
+        if (step.kind !== 'pass') return this.stopResult(frame, step);
+        if (!controls.wantsRows) return false;
+        const cells = readDataRow(frame.body);
+        const sent = masker?.active ? masker.maskRow(cells) : cells;
+        controls.delivered(sent, this.formats);
+        out.add(masker?.active ? dataRow(sent) : frame.bytes);
+        return true;
+      }
+      case BackendCode.rowDescription:
+        if (controls.wantsRows) this.formats = readRowDescription(frame.body).map((c) => c.format);
+        return false;
+      case BackendCode.commandComplete:
+        controls.resultDone(readCommandComplete(frame.body), false);
+        return false;
+      case BackendCode.emptyQueryResponse:
+        controls.resultDone(undefined, false);
+        return false;
+      case BackendCode.portalSuspended:
+        controls.resultDone(undefined, true);
+        return false;
+      case BackendCode.errorResponse: {
+        const fields = readErrorFields(frame.body);
+        // A refusal's stand-in error: the statement record already says it was refused.
+        const standIn = fields.message.includes('portcullis_refused_');
+        controls.error(fields.code, standIn ? undefined : fields.message);
+        return false;
+      }
+      case BackendCode.readyForQuery:
+        controls.readyForQuery();
+        return false;
+    }
+    return false;
+  }
+
+  /** A row the controls stopped: wait for a decision with the server paused, or cut. */
+  private stopResult(frame: Frame, step: Exclude<RowStep, { kind: 'pass' }>): boolean {
+    if (step.kind === 'cut') return this.startCut(step.error, frame);
+    const held = copyFrame(frame);
+    this.serverHeld = true;
+    this.options.upstream.pause();
+    step.decision.then(
+      (error) => this.guard(() => this.resumeServer(held, error)),
+      (error: unknown) =>
+        this.guard(() => {
+          throw error;
+        }),
+    );
+    return true;
+  }
+
+  private resumeServer(held: Frame, error: GateError | undefined): void {
+    this.serverHeld = false;
+    const out = new OutputBatch();
+    const { controls } = this.options;
+    if (error) this.startCut(error, held);
+    else if (!(controls && this.controlled(held, out, controls))) this.serverMessage(held, out);
+    out.flushTo(this.options.client);
+    if (this.serverHeld) return;
+    // Frames already buffered are relayed (and paused for, if the client is slow) from here.
+    this.options.upstream.resume();
+    this.fromServer(Buffer.alloc(0));
+  }
+
+  /**
+   * Cuts the result in flight: cancels the query upstream and drops what the server still
+   * sends for it up to ReadyForQuery, where the client gets the error instead; the client so
+   * sees an error where the result would have ended, and no CommandComplete for it.
+   */
+  private startCut(error: GateError, frame: Frame): boolean {
+    this.cut = error;
+    this.options.logger.info({ sqlstate: error.sqlstate }, 'result cut; cancelling upstream');
+    const cancel = this.options.cancelUpstream?.() ?? Promise.resolve();
+    this.cancelling = cancel
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'upstream cancel failed'))
+      .finally(() => (this.cancelling = undefined));
+    this.serverMessage(frame, new OutputBatch());
+    return true;
+  }
+
+  private cutting(frame: Frame, out: OutputBatch, controls: SessionControls): boolean {
+    if (frame.code !== BackendCode.readyForQuery) {
+      if (frame.code === BackendCode.errorResponse) controls.error('57014', undefined);
+      else if (frame.code === BackendCode.commandComplete) controls.resultDropped();
+      this.serverMessage(frame, new OutputBatch());
+      return true;
+    }
+    // Hold ReadyForQuery until the CancelRequest has been delivered, so that a late cancel
+    // cannot reach the client's next query.
+    const cancelling = this.cancelling;
+    if (cancelling) {
+      const held = copyFrame(frame);
+      this.serverHeld = true;
+      this.options.upstream.pause();
+      void cancelling.then(() => this.guard(() => this.resumeServer(held, undefined)));
+      return true;
+    }
+    const error = this.cut as GateError;
+    this.cut = undefined;
+    controls.refused(error);
+    controls.readyForQuery();
+    const open = readReadyForQuery(frame.body) === TransactionStatus.inTransaction;
+    if (open) {
+      this.serverMessage(frame, new OutputBatch());
+      if (this.groupsSent === this.groupsDone) {
+        // The query finished before the cancel reached it, inside a transaction block: abort
+        // the block as a failing statement would, with a stand-in whose error is ours.
+        this.groupsSent++;
+        this.tracker.query();
+        controls.standIn();
+        this.options.upstream.write(queryMessage(this.substitute(error)));
+        return true;
+      }
+      // NOTE: with client messages pipelined after the cut result, the server's transaction
+      // stays open (status T) although the client saw an error; the gate cannot abort it in
+      // order.
+      out.add(errorResponse(error));
+      out.add(frame.bytes);
+      return true;
+    }
+    out.add(errorResponse(error));
+    this.serverMessage(frame, out);
+    return true;
+  }
+
+  /** Runs a Query/Parse/Bind check; a GateError it throws refuses the message. */
+  private checked(check: () => { verdict: Verdict; statements: StatementInfo[] }): Checked {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof GateError)) throw error;
+      this.options.logger.info({ sqlstate: error.sqlstate }, 'statement refused by its check');
+      return { verdict: error, statements: [] };
+    }
+  }
+
+  /**
+   * Relays a checked message, its refusal in its place, or, when it needs approval, holds it
+   * and every client message after it until a human decides; returns false while held.
+   */
+  private pass(
+    frame: Frame,
+    checked: Checked,
+    text: string,
+    out: OutputBatch,
+    substitute: (refusal: GateError) => Buffer,
+  ): boolean {
+    const { verdict, statements } = checked;
+    const controls = this.options.controls;
+    if (verdict instanceof GateError) {
+      controls?.refused(verdict);
+      out.add(substitute(verdict));
+      return true;
+    }
+    if (verdict.action !== 'approve' || !controls) {
+      const refusal = this.refusal(verdict);
+      if (refusal) controls?.refused(refusal);
+      out.add(refusal ? substitute(refusal) : frame.bytes);
+      return true;
+    }
+
+    this.options.logger.info({ rule: verdict.rule }, 'statement held for approval');
+    const held = Buffer.from(frame.bytes);
+    this.clientHeld = true;
+    this.options.client.pause();
+    controls.holdStatement(verdict, statements, text).then(
+      (refusal) =>
+        this.guard(() => {
+          this.clientHeld = false;
+          const next = new OutputBatch();
+          if (refusal) controls.refused(refusal);
+          next.add(refusal ? substitute(refusal) : held);
+          if (!next.flushTo(this.options.upstream)) {
+            pauseUntilDrain(this.options.client, this.options.upstream);
+          } else this.options.client.resume();
+          this.fromClient(Buffer.alloc(0));
+        }),
+      (error: unknown) =>
+        this.guard(() => {
+          throw error;
+        }),
+    );
+    return false;
   }
 
   /**
@@ -328,6 +589,12 @@ export class SessionRelay {
 function pauseUntilDrain(source: Socket, destination: Socket): void {
   source.pause();
   destination.once('drain', () => source.resume());
+}
+
+/** A frame that outlives the chunk it arrived in. */
+function copyFrame(frame: Frame): Frame {
+  const bytes = Buffer.from(frame.bytes);
+  return { code: frame.code, bytes, body: bytes.subarray(bytes.length - frame.body.length) };
 }
 
 function queryMessage(sql: string): Buffer {
