@@ -82,6 +82,9 @@ export class ClusterCache {
     this.secrets = new Informer({
       ...common,
       resource: Resources.secrets,
+      // Helm release records and legacy token Secrets are large or many, and never a minter
+      // credential or a CA; the API server filters them out before they reach us.
+      fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token',
       decode: withoutManagedFields,
     });
 
