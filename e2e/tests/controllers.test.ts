@@ -302,9 +302,7 @@ describe('operator controllers against kube-apiserver', () => {
   }, 60_000);
 
   it('follows a spec change seen through the watch: a role the minter may not grant', async () => {
-    await db.sql('CREATE ROLE app_other NOLOGIN');
     const path = `${GROUP}/namespaces/${APP_NS}/datasources/orders`;
-    const major = await db.majorVersion();
     await api.patch(path, { spec: { minter: { grantableRoles: ['app_read', 'missing_role'] } } });
 
     const ready = await eventually('RoleNotGrantable', async () => {
@@ -318,7 +316,6 @@ describe('operator controllers against kube-apiserver', () => {
     await eventually('Ready again', async () =>
       readyOf(await api.get(path))?.status === 'True' ? true : undefined,
     );
-    expect(major).toBeGreaterThanOrEqual(15);
   }, 60_000);
 
   it('reaps an expired minted role and records it', async () => {
