@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { defaultApprovalsDir } from './approvals/approvals-dir.js';
+import { standaloneControls } from './approvals/standalone-controls.js';
 import { parseWorkloadIdentity } from './identity/workload-identity.js';
 import { createGateMetrics } from './observability/gate-metrics.js';
 import { createLogger } from './observability/logger.js';
@@ -17,6 +19,11 @@ const USAGE = `usage: portcullis-sidecar --policies DIR [options]
   --metrics-port N           serve /healthz, /readyz and /metrics on this port
   --metrics-host HOST        address of that port; default 127.0.0.1
   --log-level LEVEL          trace, debug, info (default), warn, error, fatal, silent
+  --approvals-dir DIR        queue of operations held for approval, decided with
+                             portcullis approvals; default $PORTCULLIS_APPROVALS_DIR, else
+                             $XDG_STATE_HOME/portcullis/approvals
+  --record FILE              append the session recording (JSON Lines) to FILE, or to stdout
+                             with "-"; sessions are not recorded without it
   --help                     print this text`;
 
 /** Raised for a command line the gate cannot run with. */
@@ -35,6 +42,8 @@ export interface SidecarArgs {
   metricsPort: number | undefined;
   metricsHost: string;
   logLevel: string;
+  approvalsDir: string | undefined;
+  record: string | undefined;
   help: boolean;
 }
 
@@ -51,6 +60,8 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string', default: '127.0.0.1' },
         'log-level': { type: 'string', default: 'info' },
+        'approvals-dir': { type: 'string' },
+        record: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -71,6 +82,8 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
       values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port']),
     metricsHost: values['metrics-host'],
     logLevel: values['log-level'],
+    approvalsDir: values['approvals-dir'],
+    record: values.record,
     help: false,
   };
 }
@@ -83,6 +96,8 @@ function defaults(): SidecarArgs {
     metricsPort: undefined,
     metricsHost: '127.0.0.1',
     logLevel: 'info',
+    approvalsDir: undefined,
+    record: undefined,
     help: false,
   };
 }
@@ -134,8 +149,17 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   const workloadIdentity =
     args.identity === undefined ? undefined : parseWorkloadIdentity(args.identity);
   const metrics = args.metricsPort === undefined ? undefined : createGateMetrics();
+  const policySource = new FilePolicySource({ dir: args.policies, logger });
+  const controls = standaloneControls({
+    policies: () => policySource.current(),
+    approvalsDir: args.approvalsDir ?? defaultApprovalsDir(),
+    record: args.record,
+    metrics,
+    logger,
+  });
   const gate = await Gate.start({
-    policySource: new FilePolicySource({ dir: args.policies, logger }),
+    policySource,
+    controls: controls.controls,
     logger,
     ...(workloadIdentity ? { workloadIdentity } : {}),
     ...(args.listen ? { host: args.listen.host, port: args.listen.port } : {}),
@@ -153,6 +177,12 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
     await observability.listen(args.metricsPort, args.metricsHost);
   }
   logger.info({ dataSources: Object.fromEntries(gate.addresses) }, 'gate ready');
+  if (
+    args.record === undefined &&
+    policySource.current().policies.some((p) => p.spec.recording.enabled)
+  ) {
+    logger.warn('policies ask for recording, but no --record was given: sessions are not recorded');
+  }
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -161,6 +191,7 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   logger.info({ signal, sessions: gate.sessionCount }, 'shutting down');
   await observability?.close();
   await gate.stop();
+  await controls.close();
   logger.info('stopped');
   return 0;
 }

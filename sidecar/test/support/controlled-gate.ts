@@ -88,7 +88,8 @@ export async function startControlledGate(
   };
 }
 
-function manifests(upstream: Upstream, policy: ControlledPolicy): string {
+/** The test manifests with the policy's additions, as YAML. */
+export function manifests(upstream: Upstream, policy: ControlledPolicy): string {
   const docs = parseAllDocuments(testManifests(upstream)).map((doc) => doc.toJS() as Manifest);
   for (const doc of docs) {
     if (doc.kind === 'DataSource' && policy.classification) {
