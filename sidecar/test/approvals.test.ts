@@ -3,7 +3,7 @@ import { ApprovalQueue } from '../src/approvals/approval-file.js';
 import { phaseOf } from '../src/approvals/decide-request.js';
 import { main as portcullis } from '../src/portcullis-cli.js';
 import { readCommandComplete, readErrorFields } from '../src/wire/backend-decoders.js';
-import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import { RawClient } from './support/raw-client.js';
 import { startControlledGate, approver, type ControlledGate } from './support/controlled-gate.js';
@@ -183,6 +183,34 @@ describe('statements held for approval', () => {
 
     await cli('approvals', 'deny', name, '--approvals-dir', g.approvalsDir);
     expect(((await deleting) as pg.DatabaseError).code).toBe('42501');
+  });
+});
+
+describe('a held statement the client cancels', () => {
+  it('answers 57014 and withdraws the request', async () => {
+    const g = await gate({ approval: deleteRule });
+    const c = await client(g);
+    const deleting = c.query('DELETE FROM orders WHERE id = 14').catch((e: unknown) => e);
+    const name = await pending(g);
+
+    // A CancelRequest with the key the gate gave this client.
+    const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
+    const cancel = await RawClient.connect(g.port);
+    cancel.send(
+      new MessageWriter()
+        .int32(StartupCode.cancelRequest)
+        .int32(processID)
+        .int32(secretKey)
+        .build(),
+    );
+    const error = (await deleting) as pg.DatabaseError;
+    cancel.close();
+    expect(error.code).toBe('57014');
+    expect(error.detail).toContain(`approval request ${name} withdrawn`);
+    expect(await count('SELECT count(*) FROM orders WHERE id = 14')).toBe(1);
+    const list = await cli('approvals', 'list', '--all', '--approvals-dir', g.approvalsDir);
+    expect(list.out).toContain(`${name}  Withdrawn`);
+    expect((await c.query('SELECT 4 AS four')).rows).toEqual([{ four: 4 }]);
   });
 });
 

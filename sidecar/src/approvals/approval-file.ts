@@ -16,7 +16,8 @@ export interface LocalRequest {
 
 /** A decision on a request: `<dir>/<name>.decision.json`, created once, never replaced. */
 export interface LocalDecision {
-  verdict: 'approve' | 'deny';
+  /** withdraw: the gate stopped waiting (the client cancelled or left) before anyone decided. */
+  verdict: 'approve' | 'deny' | 'withdraw';
   decidedBy: string;
   /** The decider's groups as the CLI saw them, for the gate's re-check. */
   groups?: string[];

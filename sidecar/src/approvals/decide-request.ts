@@ -36,8 +36,10 @@ export async function decideRequest(queue: ApprovalQueue, input: DecideInput): P
   });
 }
 
-/** Pending, Approved, Denied or Expired, as of now. */
+const DECIDED = { approve: 'Approved', deny: 'Denied', withdraw: 'Withdrawn' } as const;
+
+/** Pending, Approved, Denied, Withdrawn or Expired, as of now. */
 export function phaseOf(entry: QueuedRequest, now = Date.now()): string {
-  if (entry.decision) return entry.decision.verdict === 'approve' ? 'Approved' : 'Denied';
+  if (entry.decision) return DECIDED[entry.decision.verdict];
   return now > Date.parse(entry.request.expiresAt) ? 'Expired' : 'Pending';
 }

@@ -96,6 +96,9 @@ describe('LocalApprovalChannel', () => {
     await filed(new ApprovalQueue(dir));
     abort.abort();
     await expect(waiting).resolves.toMatchObject({ phase: 'Expired' });
+    // Nobody waits for it any more: the queue says so instead of offering it to approvers.
+    const [entry] = await new ApprovalQueue(dir).list();
+    expect(entry && phaseOf(entry, 0)).toBe('Withdrawn');
   });
 
   it('refuses to file without an approval section (fail closed)', async () => {

@@ -1,7 +1,12 @@
 import { parseDuration, type AccessPolicy } from '@portcullis/crds';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ApprovalQueue, requestName, type LocalDecision } from './approval-file.js';
+import {
+  AlreadyDecidedError,
+  ApprovalQueue,
+  requestName,
+  type LocalDecision,
+} from './approval-file.js';
 import { checkDecider, DecisionRefusedError } from './approver-check.js';
 import {
   ApprovalRequestError,
@@ -82,7 +87,24 @@ export class LocalApprovalChannel implements ApprovalChannel {
         signal,
       }).catch(() => undefined);
     }
+    if (signal?.aborted) await this.withdraw(name);
     return { request: name, phase: 'Expired' };
+  }
+
+  /** Marks a request nobody waits for any more, so that the CLI stops offering it. */
+  private async withdraw(name: string): Promise<void> {
+    const decision: LocalDecision = {
+      verdict: 'withdraw',
+      decidedBy: 'portcullis',
+      decidedAt: new Date().toISOString(),
+      comment: 'the session stopped waiting',
+    };
+    await this.queue.decide(name, decision).catch((error: unknown) => {
+      // A decision that raced the withdrawal stands; the gate acts on neither.
+      if (!(error instanceof AlreadyDecidedError)) {
+        this.options.logger.warn({ err: error, request: name }, 'could not withdraw request');
+      }
+    });
   }
 
   private outcome(
@@ -97,7 +119,7 @@ export class LocalApprovalChannel implements ApprovalChannel {
       decidedBy: decision.decidedBy,
       ...(decision.comment === undefined ? {} : { comment: decision.comment }),
     };
-    if (decision.verdict === 'deny') return { ...decided, phase: 'Denied' };
+    if (decision.verdict !== 'approve') return { ...decided, phase: 'Denied' };
     try {
       const decider = { user: decision.decidedBy, groups: decision.groups ?? [] };
       checkDecider(decider, ask.identity, approvers);

@@ -77,6 +77,8 @@ export class SessionControls {
   private readonly rowsPerMinute: number | undefined;
   private readonly dataSource: string;
   private lastMasker: CountingMasker | undefined;
+  /** Aborts the hold in progress when the client cancels it. */
+  private holdCancel: AbortController | undefined;
   private maskedCounts = new Map<string, number>();
 
   constructor(
@@ -240,6 +242,16 @@ export class SessionControls {
     this.results.readyForQuery();
   }
 
+  /**
+   * The client sent a CancelRequest: a held operation stops waiting and is answered 57014, as
+   * a cancelled query would be. Returns whether something was held.
+   */
+  cancelHold(): boolean {
+    if (this.holdCancel === undefined) return false;
+    this.holdCancel.abort();
+    return true;
+  }
+
   /** The session ended: stops waiting for any decision and writes the last record. */
   end(reason: string): void {
     this.abort.abort();
@@ -285,13 +297,26 @@ export class SessionControls {
     }
 
     let outcome: ApprovalOutcome;
+    const cancel = new AbortController();
+    this.holdCancel = cancel;
     try {
-      outcome = await approvals.request(ask, this.abort.signal);
+      outcome = await approvals.request(ask, AbortSignal.any([this.abort.signal, cancel.signal]));
     } catch (error) {
       this.context.logger.error({ err: error, rule }, 'approval could not be requested');
       approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
       this.recorder?.emit('approval', { state: 'failed', rule });
       return this.holdError(rule, `${reason}, but the approval request could not be filed`);
+    } finally {
+      this.holdCancel = undefined;
+    }
+    if (cancel.signal.aborted && outcome.phase !== 'Approved') {
+      this.recorder?.emit('approval', { state: 'cancelled', request: outcome.request, rule });
+      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
+      return new GateError({
+        sqlstate: SqlState.queryCanceled,
+        message: 'canceling statement due to user request',
+        detail: `approval request ${outcome.request} withdrawn (policy ${this.policyName}, rule ${rule})`,
+      });
     }
 
     const { request, phase, decidedBy } = outcome;

@@ -28,6 +28,7 @@ import type { CancelRegistry } from './cancel-registry.js';
 import { SessionRelay } from './session-relay.js';
 import { asFatal, sessionEnded } from './session-errors.js';
 import type { SessionHooks } from './session-hooks.js';
+import type { SessionMasking } from '../masking/session-masking.js';
 import { SessionPhase } from './session-phase.js';
 import { startupHandshake } from './startup-handshake.js';
 import { forwardedStartupParameters, parameterStatusProblem } from './startup-parameters.js';
@@ -164,6 +165,9 @@ export class GateSession {
   async cancel(): Promise<void> {
     const { upstream, target } = this;
     if (!upstream || !target || this.phase !== SessionPhase.relaying) return;
+    // An operation held for approval is cancelled by the gate; a held result then cancels
+    // its query upstream itself.
+    if (this.controls?.cancelHold()) return this.logger.info('held operation cancelled');
     this.logger.info('cancel request relayed to the server');
     await cancelUpstream(target, upstream.processId, upstream.secretKey);
   }
@@ -238,15 +242,20 @@ export class GateSession {
     const hooks = this.options.hooks;
     const gate = await hooks.statementGate(decision);
     const maskers = await hooks.rowMaskers(decision);
+    const masking = await hooks.masking?.(decision, {
+      snapshot,
+      minter: this.minter as RoleMinter,
+      logger: this.logger,
+    });
     if (this.isEnding()) return this.abandon();
     this.controls = this.options.controls?.({
       sessionId: this.id,
       identity: handshake.identity,
       decision,
       logger: this.logger,
-      masking: maskers !== undefined,
+      masking: maskers !== undefined || masking !== undefined,
     });
-    this.startRelay(source, decision, gate, maskers);
+    this.startRelay(source, decision, gate, maskers, masking);
   }
 
   private async connect(
@@ -314,6 +323,7 @@ export class GateSession {
     decision: Decision,
     gate: Awaited<ReturnType<SessionHooks['statementGate']>>,
     maskers: Awaited<ReturnType<SessionHooks['rowMaskers']>>,
+    masking: SessionMasking | undefined,
   ): void {
     const upstream = this.upstream as UpstreamConnection;
     const key = this.options.cancels.register(this);
@@ -340,6 +350,7 @@ export class GateSession {
       policy: decision.policy,
       gate,
       maskers,
+      masking,
       logger: this.logger,
       ...(this.controls ? { controls: this.controls } : {}),
       cancelUpstream: () => this.cancelRunning(),
