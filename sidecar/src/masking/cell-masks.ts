@@ -55,8 +55,25 @@ function textMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher):
     case 'partial':
       return partialMaskBytes;
     case 'hash':
-      return (cell) => Buffer.from(hasher.text(cell), 'latin1');
+      return memoized((cell) => Buffer.from(hasher.text(cell), 'latin1'));
   }
+}
+
+// An HMAC costs about two microseconds, far more than the rest of a row; values repeat often
+// (ids, join keys, low-cardinality columns), so each column remembers its recent results.
+const MEMO_ENTRIES = 4096;
+
+function memoized(mask: (cell: Buffer) => Buffer): CellMask {
+  let memo = new Map<string, Buffer>();
+  return (cell) => {
+    const key = cell.toString('latin1');
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    const masked = mask(cell);
+    if (memo.size >= MEMO_ENTRIES) memo = new Map();
+    memo.set(key, masked);
+    return masked;
+  };
 }
 
 function jsonMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher): CellMask {
@@ -89,14 +106,14 @@ function withJsonbVersion(mask: CellMask): CellMask {
 function hashOfType(type: TypeClass, hasher: KeyedHasher): CellMask | undefined {
   switch (type) {
     case 'int2':
-      return (cell) => Buffer.from(String(hasher.digest(cell).readInt16BE(0)));
+      return memoized((cell) => Buffer.from(String(hasher.digest(cell).readInt16BE(0))));
     case 'int4':
-      return (cell) => Buffer.from(String(hasher.digest(cell).readInt32BE(0)));
+      return memoized((cell) => Buffer.from(String(hasher.digest(cell).readInt32BE(0))));
     case 'int8':
     case 'numeric':
-      return (cell) => Buffer.from(String(hasher.digest(cell).readBigInt64BE(0)));
+      return memoized((cell) => Buffer.from(String(hasher.digest(cell).readBigInt64BE(0))));
     case 'uuid':
-      return (cell) => Buffer.from(uuidFrom(hasher.digest(cell)));
+      return memoized((cell) => Buffer.from(uuidFrom(hasher.digest(cell))));
     default:
       return undefined;
   }

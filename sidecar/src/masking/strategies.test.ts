@@ -65,6 +65,10 @@ describe('partialMaskBytes', () => {
     'ünïcödé-1234567890',
     '@example.com',
     'x@.com',
+    'x@.example.com',
+    'a.b@c',
+    'a@b.',
+    'a@@b.com',
     '',
   ])('agrees with partialMask on %j', (value) => {
     expect(partialMaskBytes(Buffer.from(value)).toString('utf8')).toBe(partialMask(value));

@@ -91,31 +91,55 @@ export function hashText(key: Buffer, value: Buffer | string): string {
  * letters and digits count, so multi-byte characters are skipped exactly as partialMask does.
  */
 export function partialMaskBytes(cell: Buffer): Buffer {
-  const at = cell.indexOf(AT);
-  if (at > 0 && cell.indexOf(AT, at + 1) === -1 && cell.indexOf(DOT, at + 2) > at + 1) {
-    const out = Buffer.allocUnsafe(3 + cell.length - at);
-    out.write('***', 0, 'latin1');
-    cell.copy(out, 3, at);
-    return out;
-  }
-
+  // One pass from the end: the '@' signs, the first '.' after the last '@', and the last four
+  // letters or digits. Plain loops beat Buffer.indexOf's native calls on values this short.
+  let at = -1;
+  let ats = 0;
+  let dot = -1;
+  let nextDot = -1;
   let alnum = 0;
-  const kept = [0, 0, 0, 0];
+  let k0 = 0;
+  let k1 = 0;
+  let k2 = 0;
+  let k3 = 0;
   for (let i = cell.length - 1; i >= 0; i--) {
     const c = cell[i]!;
+    if (c === AT) {
+      ats++;
+      at = i;
+    } else if (c === DOT && ats === 0) {
+      nextDot = dot;
+      dot = i;
+    }
     const isAlnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
     if (!isAlnum) continue;
-    if (alnum < PARTIAL_KEEP) kept[PARTIAL_KEEP - 1 - alnum] = c;
+    if (alnum === 0) k3 = c;
+    else if (alnum === 1) k2 = c;
+    else if (alnum === 2) k1 = c;
+    else if (alnum === 3) k0 = c;
     alnum++;
+  }
+
+  // As in partialMask: exactly one '@', not first, and a '.' at least two bytes after it.
+  const dotAfter = dot > at + 1 || (dot === at + 1 && nextDot !== -1);
+  if (ats === 1 && at > 0 && dot !== -1 && dotAfter) {
+    const out = Buffer.allocUnsafe(3 + cell.length - at);
+    out[0] = out[1] = out[2] = STAR;
+    for (let i = at; i < cell.length; i++) out[3 + i - at] = cell[i]!;
+    return out;
   }
   if (alnum < PARTIAL_MIN_LENGTH) return REDACTED_BYTES;
   const out = Buffer.allocUnsafe(PARTIAL_STARS.length + PARTIAL_KEEP);
-  PARTIAL_STARS_BYTES.copy(out, 0);
-  for (let k = 0; k < PARTIAL_KEEP; k++) out[PARTIAL_STARS.length + k] = kept[k]!;
+  out.fill(STAR, 0, PARTIAL_STARS.length);
+  const tail = PARTIAL_STARS.length;
+  out[tail] = k0;
+  out[tail + 1] = k1;
+  out[tail + 2] = k2;
+  out[tail + 3] = k3;
   return out;
 }
 
 const AT = 0x40;
 const DOT = 0x2e;
+const STAR = 0x2a;
 const REDACTED_BYTES = Buffer.from(REDACTED);
-const PARTIAL_STARS_BYTES = Buffer.from(PARTIAL_STARS);
