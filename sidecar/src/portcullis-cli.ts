@@ -91,7 +91,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       error instanceof DecisionRefusedError ||
       error instanceof AlreadyDecidedError ||
       error instanceof UnknownRequestError;
-    io.stderr(`portcullis: ${known ? (error).message : String(error)}\n`);
+    io.stderr(`portcullis: ${known ? error.message : String(error)}\n`);
     return 1;
   }
 }
@@ -116,10 +116,11 @@ async function list(
   }
   for (const { request, decision } of entries) {
     const { ask } = request;
+    const statement = (ask.operation.statement ?? '').replace(/\s+/g, ' ').slice(0, 200);
     const what =
       ask.operation.kind === 'rows'
-        ? `more than ${ask.operation.rowCount ?? '?'} rows`
-        : (ask.operation.statement ?? '').replace(/\s+/g, ' ').slice(0, 200);
+        ? `more than ${ask.operation.rowCount ?? '?'} rows of: ${statement}`
+        : statement;
     const phase = phaseOf({ request, decision }, now);
     const by = decision ? ` by ${decision.decidedBy}` : ` until ${request.expiresAt}`;
     io.stdout(

@@ -262,6 +262,8 @@ describe('results over the row threshold', () => {
     expect(rows.every((f) => f?.code === BackendCode.dataRow)).toBe(true);
     const name = await pending(g);
     await expect(r.next(300)).rejects.toThrow('no message in time');
+    const listed = await cli('approvals', 'list', '--approvals-dir', g.approvalsDir);
+    expect(listed.out).toContain('more than 5 rows of: SELECT id FROM orders ORDER BY id');
 
     await cli('approvals', 'approve', name, '--approvals-dir', g.approvalsDir);
     const rest = await r.until(BackendCode.readyForQuery);

@@ -1,5 +1,9 @@
+import type { StatementInfo } from '../statements/statement-info.js';
+
 /** A result the server owes, and the row threshold watching it. */
 export interface PendingResult {
+  /** The statements producing it, to show an approver what the rows come from. */
+  statements: readonly StatementInfo[];
   kind: 'query' | 'execute';
   /** Rows past this many wait for approval; undefined when no rule watches the result. */
   rowsOver: number | undefined;
@@ -23,12 +27,20 @@ export class ResultQueue {
   private head = 0;
 
   /** A Query or FunctionCall: one or more results up to its ReadyForQuery. */
-  query(rowsOver: number | undefined, rule: string | undefined): void {
-    this.queue.push({ kind: 'query', rowsOver, rule, rows: 0, approved: false });
+  query(
+    rowsOver: number | undefined,
+    rule: string | undefined,
+    statements: readonly StatementInfo[] = [],
+  ): void {
+    this.queue.push({ kind: 'query', rowsOver, rule, rows: 0, approved: false, statements });
   }
 
-  execute(rowsOver: number | undefined, rule: string | undefined): void {
-    this.queue.push({ kind: 'execute', rowsOver, rule, rows: 0, approved: false });
+  execute(
+    rowsOver: number | undefined,
+    rule: string | undefined,
+    statements: readonly StatementInfo[] = [],
+  ): void {
+    this.queue.push({ kind: 'execute', rowsOver, rule, rows: 0, approved: false, statements });
   }
 
   sync(): void {

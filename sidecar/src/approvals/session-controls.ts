@@ -121,7 +121,7 @@ export class SessionControls {
   query(text: string, verdict: Verdict | GateError, statements: StatementInfo[]): void {
     this.checked('simple', text, verdict, statements);
     const threshold = rowThreshold(this.policy, statements);
-    this.results.query(threshold?.rowsOver, threshold?.rule);
+    this.results.query(threshold?.rowsOver, threshold?.rule, statements);
   }
 
   /** A Parse was checked. */
@@ -141,8 +141,9 @@ export class SessionControls {
   }
 
   execute(portal: string): void {
-    const threshold = rowThreshold(this.policy, this.portals.get(portal) ?? []);
-    this.results.execute(threshold?.rowsOver, threshold?.rule);
+    const statements = this.portals.get(portal) ?? [];
+    const threshold = rowThreshold(this.policy, statements);
+    this.results.execute(threshold?.rowsOver, threshold?.rule, statements);
   }
 
   functionCall(verdict: Verdict | GateError): void {
@@ -159,7 +160,7 @@ export class SessionControls {
    * error to answer instead: denied, expired, or not requestable (fail closed).
    */
   async holdStatement(verdict: ApproveVerdict, statements: StatementInfo[], text: string) {
-    const tables = [...new Set(statements.flatMap((s) => [...s.tables.written, ...s.tables.read]))];
+    const tables = tablesOf(statements);
     const classified = this.recorder?.touchesClassified(tables) ?? tables.length > 0;
     return this.hold(verdict.rule, verdict.reason, {
       kind: 'statement',
@@ -265,7 +266,16 @@ export class SessionControls {
   private async holdRows(result: PendingResult): Promise<GateError | undefined> {
     const rule = result.rule ?? 'approval.rules';
     const reason = `a result of more than ${result.rowsOver} rows needs approval`;
-    const error = await this.hold(rule, reason, { kind: 'rows', rowCount: result.rows });
+    const tables = tablesOf(result.statements);
+    const classified = this.recorder?.touchesClassified(tables) ?? tables.length > 0;
+    const text = result.statements.map((s) => s.text).join('; ');
+    const error = await this.hold(rule, reason, {
+      kind: 'rows',
+      rowCount: result.rows,
+      ...(text === '' ? {} : { statement: scrubStatement(text, classified).slice(0, 4096) }),
+      classes: [...new Set(result.statements.flatMap((s) => s.classes))],
+      tables,
+    });
     if (error === undefined) result.approved = true;
     return error;
   }
@@ -404,6 +414,11 @@ function describeVerdict(verdict: Verdict | GateError): {
   if (verdict instanceof GateError) return { decision: 'refused', rule: 'parse' };
   if (verdict.action === 'allow') return { decision: 'allowed' };
   return { decision: verdict.action === 'refuse' ? 'refused' : 'held', rule: verdict.rule };
+}
+
+/** Every table the statements read or write, once. */
+function tablesOf(statements: readonly StatementInfo[]): string[] {
+  return [...new Set(statements.flatMap((s) => [...s.tables.written, ...s.tables.read]))];
 }
 
 /** schema.table of every table the DataSource classifies a column of. */
