@@ -8,6 +8,7 @@ import {
   type SidecarAuthDeps,
   type SidecarCaller,
 } from '../bundles/sidecar-auth.js';
+import type { CacheChange } from '../kube/cache.js';
 import { KubeApiError } from '../kube/rest-client.js';
 import type { CacheView } from '../webhooks/cache-view.js';
 import { selectorMatches } from '../webhooks/label-selector.js';
@@ -120,7 +121,11 @@ export function approvalsRouter(options: ApprovalsRouterOptions): express.Router
         return next !== undefined && next.phase !== 'Pending' ? next : undefined;
       };
       const timeout = Math.max(0, Math.min(waitMs, untilExpiry + 10));
-      state = (await waitForCache(cache, settled, timeout, gone)) ?? read();
+      const relevant = (change: CacheChange) =>
+        change.kind === 'AccessRequest' &&
+        change.event.object.metadata.namespace === caller.namespace &&
+        change.event.object.metadata.name === name;
+      state = (await waitForCache(cache, settled, timeout, gone, relevant)) ?? read();
     }
     if (gone.aborted) return;
     if (state === undefined) {

@@ -2,7 +2,7 @@ import express, { type Response } from 'express';
 import type { Logger } from 'pino';
 import type { CacheView } from '../webhooks/cache-view.js';
 import { buildBundle, type PolicyBundle } from './bundle-content.js';
-import { clientGoneSignal, parseWait, waitForCache } from './cache-wait.js';
+import { clientGoneSignal, parseWait, touches, waitForCache } from './cache-wait.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarAuthDeps } from './sidecar-auth.js';
 
 export interface BundleRouterOptions extends SidecarAuthDeps {
@@ -56,7 +56,8 @@ export function bundleRouter(options: BundleRouterOptions): express.Router {
         const next = current();
         return next === 'gone' || next.version !== known ? next : undefined;
       };
-      bundle = (await waitForCache(cache, changed, waitMs, gone)) ?? bundle;
+      const relevant = touches(caller.namespace, caller.podName);
+      bundle = (await waitForCache(cache, changed, waitMs, gone, relevant)) ?? bundle;
     }
     if (gone.aborted) return;
 

@@ -1,8 +1,9 @@
+import type { CacheChange } from '../kube/cache.js';
 import type { CacheView } from '../webhooks/cache-view.js';
 
 /**
- * Waits until check() returns a value, calling it after every cache change, for at most
- * timeoutMs. Resolves undefined on timeout or when the signal aborts (the client left).
+ * Waits until check() returns a value, calling it after every relevant cache change, for at
+ * most timeoutMs. Resolves undefined on timeout or when the signal aborts (the client left).
  * Changes are batched: a relist delivers many at once, and one check covers them all.
  */
 export function waitForCache<T>(
@@ -10,6 +11,7 @@ export function waitForCache<T>(
   check: () => T | undefined,
   timeoutMs: number,
   signal: AbortSignal,
+  relevant: (change: CacheChange) => boolean = () => true,
 ): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     let pending: NodeJS.Immediate | undefined;
@@ -21,7 +23,8 @@ export function waitForCache<T>(
       resolve(value);
     };
     const onAbort = () => finish(undefined);
-    const unsubscribe = cache.onChange(() => {
+    const unsubscribe = cache.onChange((change) => {
+      if (!relevant(change)) return;
       pending ??= setImmediate(() => {
         pending = undefined;
         try {
@@ -37,6 +40,15 @@ export function waitForCache<T>(
     if (signal.aborted) finish(undefined);
     else signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Does a change touch this namespace, and, for pods, this pod? Pods change all the time. */
+export function touches(namespace: string, podName?: string) {
+  return (change: CacheChange): boolean => {
+    const meta = change.event.object.metadata;
+    if (meta?.namespace !== namespace) return false;
+    return change.kind !== 'Pod' || podName === undefined || meta.name === podName;
+  };
 }
 
 /** An AbortSignal that fires when the HTTP client goes away before the answer is sent. */
