@@ -90,8 +90,16 @@ export const refuse = (message: string, code = 403): AdmissionVerdict => ({
   allowed: false,
   code,
   message,
-  reason: code === 403 ? 'Forbidden' : code === 503 ? 'ServiceUnavailable' : 'BadRequest',
+  reason: STATUS_REASONS[code] ?? 'BadRequest',
 });
+
+// metav1.StatusReason values for the codes the webhooks answer with.
+const STATUS_REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
 
 /** Wraps a verdict in the AdmissionReview the API server expects, echoing the request uid. */
 export function admissionReview(uid: string, verdict: AdmissionVerdict): AdmissionReview {
