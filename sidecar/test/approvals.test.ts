@@ -308,6 +308,19 @@ describe('results over the row threshold', () => {
     await cli('approvals', 'approve', name, '--approvals-dir', g.approvalsDir);
     expect((await selecting).rowCount).toBeGreaterThan(5);
   });
+
+  it('holds the result of a prepared statement at its Execute, and cuts it on denial', async () => {
+    const c = await client(g);
+    const query = { text: 'SELECT id FROM orders WHERE id > $1', values: [0] };
+    const approved = c.query(query);
+    await cli('approvals', 'approve', await pending(g), '--approvals-dir', g.approvalsDir);
+    expect((await approved).rowCount).toBeGreaterThan(5);
+
+    const denied = c.query(query).catch((e: unknown) => e);
+    await cli('approvals', 'deny', await pending(g), '--approvals-dir', g.approvalsDir);
+    expect(((await denied) as pg.DatabaseError).code).toBe('42501');
+    expect((await c.query({ text: 'SELECT $1::int AS n', values: [7] })).rows).toEqual([{ n: 7 }]);
+  });
 });
 
 describe('rows per minute', () => {
