@@ -204,6 +204,16 @@ export class RoleMinter {
     return dropped;
   }
 
+  /**
+   * Runs a read-only catalog query on a minter connection (the masking module's column
+   * origins); pg_class, pg_attribute and pg_type are readable by every role.
+   */
+  readonly catalogQuery = async (
+    sql: string,
+    params: unknown[],
+  ): Promise<readonly Record<string, unknown>[]> =>
+    (await this.pool.query<Record<string, unknown>>(sql, params)).rows;
+
   /** Closes the minter connections. */
   async end(): Promise<void> {
     await this.pool.end();

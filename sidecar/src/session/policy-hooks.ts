@@ -1,3 +1,7 @@
+import { ColumnCatalog } from '../masking/column-catalog.js';
+import { resolveHashKey } from '../masking/hash-key.js';
+import { maskingSettings } from '../masking/result-plan.js';
+import { SessionMasking } from '../masking/session-masking.js';
 import { ParseCache } from '../statements/parse-cache.js';
 import { createStatementGate } from '../statements/statement-gate.js';
 import { initStatementParser } from '../statements/statement-parser.js';
@@ -5,17 +9,31 @@ import type { SessionHooks } from './session-hooks.js';
 
 /**
  * The production hooks: every Query, Parse, Bind and FunctionCall checked by the statements
- * module against the session's policy, with one parse cache shared by all sessions.
- * NOTE: result masking is not wired in yet (rowMaskers returns undefined): the masking
- * module's planner needs the catalog (column origins by table OID) and each result's
- * statement lineage, which the session does not supply to it yet. Rows pass unmasked.
+ * module against the session's policy, with one parse cache shared by all sessions; results
+ * masked by the masking module, with one catalog cache per DataSource.
  */
 export function policyHooks(cache = new ParseCache()): SessionHooks {
+  const catalogs = new Map<string, ColumnCatalog>();
   return {
     statementGate: async (decision) => {
       await initStatementParser();
       return createStatementGate(decision.policy, { cache });
     },
     rowMaskers: () => undefined,
+    masking: async (decision, { snapshot, minter, logger }) => {
+      const hashKey = resolveHashKey(decision.policy.spec.masking, snapshot.secrets);
+      const settings = maskingSettings(decision.policy, decision.dataSource, hashKey);
+      if (!settings.enabled) return undefined;
+      await SessionMasking.init();
+
+      const { name, namespace } = decision.dataSource.metadata;
+      const key = `${namespace ?? 'default'}/${name}`;
+      let catalog = catalogs.get(key);
+      if (catalog === undefined) {
+        catalog = new ColumnCatalog();
+        catalogs.set(key, catalog);
+      }
+      return new SessionMasking({ settings, catalog, query: minter.catalogQuery, logger });
+    },
   };
 }

@@ -1,9 +1,9 @@
 import type { RowColumn } from '../wire/backend-decoders.js';
-import type { ResultColumn, RowMasker } from './session-hooks.js';
+import type { RowMasker, RowMaskerFactory } from './session-hooks.js';
 
 /** A response the server owes for a message the client sent, in order. */
 type Expected =
-  | { kind: 'query' }
+  | { kind: 'query'; statements: readonly unknown[]; completed: number }
   | { kind: 'sync' }
   | { kind: 'describe'; portal: string | undefined; injected: boolean }
   | { kind: 'execute'; portal: string };
@@ -19,17 +19,22 @@ export class ResponseTracker {
   private queue: Expected[] = [];
   private head = 0;
   private readonly portalMaskers = new Map<string, RowMasker>();
+  /** The statement each portal was bound to, for planning its result. */
+  private readonly portalStatements = new Map<string, unknown>();
   private queryMasker: RowMasker | undefined;
 
-  constructor(private readonly maskers: ((columns: ResultColumn[]) => RowMasker) | undefined) {}
+  constructor(private readonly maskers: RowMaskerFactory | undefined) {}
 
   get enabled(): boolean {
     return this.maskers !== undefined;
   }
 
-  /** A Query, or a FunctionCall: answered up to a ReadyForQuery. */
-  query(): void {
-    this.push({ kind: 'query' });
+  /**
+   * A Query, or a FunctionCall: answered up to a ReadyForQuery. statements are the Query's
+   * own, in order: the n-th result belongs to the statement after n CommandCompletes.
+   */
+  query(statements: readonly unknown[] = []): void {
+    this.push({ kind: 'query', statements, completed: 0 });
   }
 
   sync(): void {
@@ -37,12 +42,15 @@ export class ResponseTracker {
   }
 
   /** Bind (re)defines the portal: its earlier description no longer applies. */
-  bind(portal: string): void {
+  bind(portal: string, statement?: unknown): void {
     this.portalMaskers.delete(portal);
+    if (statement === undefined) this.portalStatements.delete(portal);
+    else this.portalStatements.set(portal, statement);
   }
 
   closePortal(portal: string): void {
     this.portalMaskers.delete(portal);
+    this.portalStatements.delete(portal);
   }
 
   /** A Describe of a portal; injected when the gate sent it itself and must swallow the answer. */
@@ -63,17 +71,26 @@ export class ResponseTracker {
     return this.enabled && !this.portalMaskers.has(portal);
   }
 
-  /** A RowDescription arrived; returns whether to relay it (false for an injected Describe). */
+  /**
+   * A RowDescription arrived; returns whether to relay it (false for an injected Describe).
+   * The masker factory may throw (a result the policy refuses); the answer is then unchanged.
+   */
   rowDescription(columns: RowColumn[]): boolean {
     if (!this.maskers) return true;
-    const masker = this.maskers(columns);
     const next = this.peek();
     if (next?.kind !== 'describe') {
-      this.queryMasker = masker;
+      const statement = next?.kind === 'query' ? next.statements[next.completed] : undefined;
+      this.queryMasker = undefined;
+      this.queryMasker = this.maskers(columns, statement);
       return true;
     }
     this.shift();
-    if (next.portal !== undefined) this.portalMaskers.set(next.portal, masker);
+    // A statement's description has no result formats yet: the portal's own one counts.
+    if (next.portal !== undefined) {
+      this.portalMaskers.delete(next.portal);
+      const masker = this.maskers(columns, this.portalStatements.get(next.portal));
+      this.portalMaskers.set(next.portal, masker);
+    }
     return !next.injected;
   }
 
@@ -85,6 +102,14 @@ export class ResponseTracker {
     return !next.injected;
   }
 
+  /** The statement now answering: the Query's current one, or the executing portal's. */
+  currentStatement(): unknown {
+    const next = this.peek();
+    if (next?.kind === 'query') return next.statements[next.completed];
+    if (next?.kind === 'execute') return this.portalStatements.get(next.portal);
+    return undefined;
+  }
+
   /** The masker of the result a DataRow belongs to. */
   maskerForRow(): RowMasker | undefined {
     const next = this.peek();
@@ -92,9 +117,14 @@ export class ResponseTracker {
     return this.queryMasker;
   }
 
-  /** CommandComplete, EmptyQueryResponse or PortalSuspended: an Execute is done. */
+  /** CommandComplete, EmptyQueryResponse or PortalSuspended: an Execute or a statement is done. */
   executeDone(): void {
-    if (this.peek()?.kind === 'execute') this.shift();
+    const next = this.peek();
+    if (next?.kind === 'execute') this.shift();
+    else if (next?.kind === 'query') {
+      next.completed++;
+      this.queryMasker = undefined;
+    }
   }
 
   /** An ErrorResponse: in extended query the server now skips to the next Sync. */

@@ -1,4 +1,8 @@
+import type { Logger } from 'pino';
+import type { RoleMinter } from '../credentials/role-minter.js';
+import type { SessionMasking } from '../masking/session-masking.js';
 import type { Decision } from '../policy/decision.js';
+import type { PolicySnapshot } from '../policy/policy-source.js';
 import type { ResultColumn, RowMasker } from '../masking/row-masker.js';
 import type { PolicyStatementGate, StatementGate } from '../statements/statement-gate.js';
 import type { StatementInfo, Verdict } from '../statements/statement-info.js';
@@ -12,8 +16,19 @@ export type { ResultColumn, RowMasker, StatementGate, StatementInfo, Verdict };
 export type SessionStatementGate = StatementGate &
   Partial<Pick<PolicyStatementGate, 'checkExecute' | 'closeStatement' | 'checkFunctionCall'>>;
 
-/** Builds a masker for one result from its columns. */
-export type RowMaskerFactory = (columns: ResultColumn[]) => RowMasker;
+/**
+ * Builds a masker for one result from its columns. statement is what the session knows of
+ * the statement the result belongs to (opaque here; the masking module's MaskedStatement).
+ */
+export type RowMaskerFactory = (columns: ResultColumn[], statement?: unknown) => RowMasker;
+
+/** What building a session's masking may use besides the decision. */
+export interface MaskingContext {
+  snapshot: PolicySnapshot;
+  /** The DataSource's minter: its pool answers the catalog queries of column origins. */
+  minter: RoleMinter;
+  logger: Logger;
+}
 
 /** Builds the per-session statement gate and row maskers from the session's decision. */
 export interface SessionHooks {
@@ -26,6 +41,12 @@ export interface SessionHooks {
   rowMaskers(
     decision: Decision,
   ): RowMaskerFactory | undefined | Promise<RowMaskerFactory | undefined>;
+  /**
+   * Called once per session; the masking module's per-session masking, or undefined when
+   * the policy masks nothing. When set it replaces rowMaskers: every Query and Parse is
+   * analysed before it is relayed, and every result planned from its own statement.
+   */
+  masking?(decision: Decision, context: MaskingContext): Promise<SessionMasking | undefined>;
 }
 
 const allowAll: StatementGate = {

@@ -6,6 +6,13 @@ import { GateError, internalError, SqlState } from '../errors/gate-error.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
 import { qualifiedName } from '../policy/decision.js';
 import type { RowStep, SessionControls } from '../approvals/session-controls.js';
+import type { CopyOutMasker } from '../masking/copy-out-masker.js';
+import { refusalError } from '../masking/refusal-error.js';
+import type {
+  MaskedStatement,
+  PreparedMasking,
+  SessionMasking,
+} from '../masking/session-masking.js';
 import { readBindValues } from '../recording/bind-values.js';
 import {
   readCommandComplete,
@@ -42,6 +49,8 @@ export interface SessionRelayOptions {
   policy: AccessPolicy;
   gate: SessionStatementGate;
   maskers: RowMaskerFactory | undefined;
+  /** The masking module's session masking; replaces maskers when set. */
+  masking?: SessionMasking | undefined;
   logger: Logger;
   dataSource: string;
   metrics?: GateMetrics | undefined;
@@ -51,6 +60,21 @@ export interface SessionRelayOptions {
   controls?: SessionControls;
   /** Cancels the query running upstream (a CancelRequest with the upstream key). */
   cancelUpstream?: () => Promise<void>;
+}
+
+/** A result the masking policy refuses once its columns are known. */
+class ResultRefused extends Error {
+  constructor(readonly refusal: GateError) {
+    super(refusal.message);
+    this.name = 'ResultRefused';
+  }
+}
+
+/** What masking made of one held Query or Parse before it is relayed. */
+interface Preparation {
+  frame: Frame;
+  prepared: PreparedMasking | undefined;
+  refusal: GateError | undefined;
 }
 
 /** A checked message: its verdict (a GateError when the check threw) and its statements. */
@@ -91,8 +115,15 @@ export class SessionRelay {
     statements?: GateMetrics['statementsTotal'];
   };
 
+  /** A Query or Parse whose masking analysis is done, to be handled next. */
+  private preparation: Preparation | undefined;
+  /** Masks the CopyData rows of a COPY ... TO STDOUT in flight. */
+  private copyMasker: CopyOutMasker | undefined;
+  private readied: Frame | undefined;
+
   constructor(private readonly options: SessionRelayOptions) {
-    this.tracker = new ResponseTracker(options.maskers);
+    const { masking } = options;
+    this.tracker = new ResponseTracker(masking ? planner(masking) : options.maskers);
     this.policyName = qualifiedName(options.policy);
     const { metrics, dataSource } = options;
     this.counted = metrics
@@ -141,12 +172,72 @@ export class SessionRelay {
     this.counted.up?.inc(chunk.length);
     if (this.clientHeld) return void client.pause();
     const out = new OutputBatch();
-    for (let frame = clientReader.next(); frame; frame = clientReader.next()) {
+    for (let frame = this.nextClientFrame(); frame; frame = this.nextClientFrame()) {
       if (this.stopped) return;
+      if (this.mustPrepare(frame)) {
+        this.prepare(frame);
+        break;
+      }
       if (!this.clientMessage(frame, out)) break;
     }
     if (this.stopped) return;
     if (!out.flushTo(upstream)) pauseUntilDrain(client, upstream);
+  }
+
+  private nextClientFrame(): Frame | undefined {
+    const readied = this.readied;
+    this.readied = undefined;
+    return readied ?? this.options.clientReader.next();
+  }
+
+  /** Must masking analyse this message (a Query or Parse) before it is relayed? */
+  private mustPrepare(frame: Frame): boolean {
+    if (!this.options.masking || this.preparation?.frame === frame) return false;
+    return frame.code === FrontendCode.query || frame.code === FrontendCode.parse;
+  }
+
+  /**
+   * Holds the client's messages while masking reads what it needs from the catalog, then
+   * handles this one again with the analysis at hand. A failed analysis refuses the message.
+   */
+  private prepare(frame: Frame): void {
+    const masking = this.options.masking as SessionMasking;
+    const held = copyFrame(frame);
+    this.clientHeld = true;
+    this.options.client.pause();
+
+    let work: Promise<PreparedMasking>;
+    if (held.code === FrontendCode.query) work = masking.prepareQuery(readQuery(held.body));
+    else {
+      const parse = readParse(held.body);
+      work = masking.prepareParse(parse.name, parse.sql);
+    }
+    const done = (preparation: Preparation): void =>
+      this.guard(() => {
+        this.clientHeld = false;
+        this.preparation = preparation;
+        this.readied = held;
+        this.options.client.resume();
+        this.fromClient(Buffer.alloc(0));
+      });
+    work.then(
+      (prepared) => {
+        const refusal = prepared.refusal ? refusalError(prepared.refusal) : undefined;
+        done({ frame: held, prepared, refusal });
+      },
+      (error: unknown) => {
+        this.options.logger.info({ err: error }, 'masking could not analyse a statement');
+        done({ frame: held, prepared: undefined, refusal: maskingFailed(error) });
+      },
+    );
+  }
+
+  /** The masking analysis of this Query or Parse (none when the session masks nothing). */
+  private prepared(frame: Frame): Omit<Preparation, 'frame'> {
+    const preparation = this.preparation;
+    if (preparation?.frame !== frame) return { prepared: undefined, refusal: undefined };
+    this.preparation = undefined;
+    return preparation;
   }
 
   /** Handles one client message; returns false once the session is over. */
@@ -154,21 +245,30 @@ export class SessionRelay {
     switch (frame.code) {
       case FrontendCode.query: {
         this.groupsSent++;
-        this.tracker.query();
+        const masked = this.prepared(frame);
+        this.tracker.query(masked.prepared?.statements);
         const sql = readQuery(frame.body);
         if (this.options.controls) {
-          const checked = this.checked(() => this.options.gate.checkQuery(sql));
+          const checked = withMasking(
+            this.checked(() => this.options.gate.checkQuery(sql)),
+            masked.refusal,
+          );
           this.options.controls.query(sql, checked.verdict, checked.statements);
           return this.pass(frame, checked, sql, out, (e) => queryMessage(this.substitute(e)));
         }
-        const refusal = this.check(() => this.options.gate.checkQuery(sql).verdict);
+        const refusal =
+          this.check(() => this.options.gate.checkQuery(sql).verdict) ?? masked.refusal;
         out.add(refusal ? queryMessage(this.substitute(refusal)) : frame.bytes);
         return true;
       }
       case FrontendCode.parse: {
         const parse = readParse(frame.body);
+        const masked = this.prepared(frame);
         if (this.options.controls) {
-          const checked = this.checked(() => this.options.gate.checkParse(parse.name, parse.sql));
+          const checked = withMasking(
+            this.checked(() => this.options.gate.checkParse(parse.name, parse.sql)),
+            masked.refusal,
+          );
           this.options.controls.parse(parse.name, parse.sql, checked.verdict, checked.statements);
           // Preparing runs nothing: with per-Bind checks, the approval waits for the Bind.
           const { verdict } = checked;
@@ -181,9 +281,9 @@ export class SessionRelay {
             parseMessage(parse.name, this.substitute(e)),
           );
         }
-        const refusal = this.check(
-          () => this.options.gate.checkParse(parse.name, parse.sql).verdict,
-        );
+        const refusal =
+          this.check(() => this.options.gate.checkParse(parse.name, parse.sql).verdict) ??
+          masked.refusal;
         out.add(refusal ? parseMessage(parse.name, this.substitute(refusal)) : frame.bytes);
         return true;
       }
@@ -191,7 +291,7 @@ export class SessionRelay {
         const reader = new MessageReader(frame.body);
         const portal = reader.cstring();
         const statement = reader.cstring();
-        this.tracker.bind(portal);
+        this.tracker.bind(portal, this.options.masking?.parsedStatement(statement));
         const { checkExecute } = this.options.gate;
         const { controls } = this.options;
         controls?.bind(portal, statement, () => readBindValues(frame.body));
@@ -233,7 +333,10 @@ export class SessionRelay {
         const name = reader.cstring();
         if (kind === 0x50)
           this.tracker.closePortal(name); // 'P'
-        else this.options.gate.closeStatement?.(name);
+        else {
+          this.options.gate.closeStatement?.(name);
+          this.options.masking?.closeStatement(name);
+        }
         break;
       }
       case FrontendCode.sync:
@@ -273,6 +376,11 @@ export class SessionRelay {
     for (let frame = upstreamReader.next(); frame; frame = upstreamReader.next()) {
       if (this.stopped) return;
       const { controls } = this.options;
+      if (!controls && this.cut) {
+        this.cutting(frame, out, undefined);
+        if (this.serverHeld) break;
+        continue;
+      }
       if (controls && this.controlled(frame, out, controls)) {
         if (this.serverHeld) break;
         continue;
@@ -292,18 +400,42 @@ export class SessionRelay {
         break;
       }
       case BackendCode.rowDescription:
-        if (tracking && !this.tracker.rowDescription(readRowDescription(frame.body))) return;
+        try {
+          if (tracking && !this.tracker.rowDescription(readRowDescription(frame.body))) return;
+        } catch (error) {
+          if (!(error instanceof ResultRefused)) throw error;
+          // The policy refuses this result by its columns: none of it reaches the client.
+          return void this.beginCut(error.refusal);
+        }
         break;
       case BackendCode.noData:
         if (tracking && !this.tracker.noData()) return;
         break;
       case BackendCode.commandComplete:
+        this.tracker.executeDone();
+        // Names and columns may have changed: the catalog cache must be read again.
+        if (this.options.masking && DDL_TAG.test(readCommandComplete(frame.body))) {
+          this.options.masking.invalidate();
+        }
+        break;
       case BackendCode.emptyQueryResponse:
       case BackendCode.portalSuspended:
         this.tracker.executeDone();
         break;
+      case BackendCode.copyOutResponse:
+        if (this.options.masking) return this.copyOut(frame, out, this.options.masking);
+        break;
+      case BackendCode.copyData:
+        if (this.copyMasker?.active) {
+          return out.add(copyDataMessage(this.copyMasker.maskData(frame.body)));
+        }
+        break;
+      case BackendCode.copyDone:
+        this.copyMasker = undefined;
+        break;
       case BackendCode.errorResponse: {
         this.tracker.error();
+        this.copyMasker = undefined;
         const refusal = this.refusals.waiting
           ? this.refusals.match(readErrorFields(frame.body))
           : undefined;
@@ -391,6 +523,7 @@ export class SessionRelay {
     const out = new OutputBatch();
     const { controls } = this.options;
     if (error) this.startCut(error, held);
+    else if (!controls && this.cut) this.cutting(held, out, undefined);
     else if (!(controls && this.controlled(held, out, controls))) this.serverMessage(held, out);
     out.flushTo(this.options.client);
     if (this.serverHeld) return;
@@ -405,20 +538,42 @@ export class SessionRelay {
    * sees an error where the result would have ended, and no CommandComplete for it.
    */
   private startCut(error: GateError, frame: Frame): boolean {
+    this.beginCut(error);
+    this.serverMessage(frame, new OutputBatch());
+    return true;
+  }
+
+  /**
+   * COPY ... TO STDOUT sends no RowDescription: its rows are masked by the statement's
+   * lineage, or the COPY is cut when the policy refuses it or the statement is unknown.
+   */
+  private copyOut(frame: Frame, out: OutputBatch, masking: SessionMasking): void {
+    const statement = this.tracker.currentStatement() as MaskedStatement | undefined;
+    const reader = new MessageReader(frame.body);
+    reader.byte(); // overall format
+    const columns = reader.int16();
+    const plan = statement
+      ? masking.planCopy(statement, columns)
+      : ({ action: 'refuse', refusal: UNKNOWN_COPY } as const);
+    if (plan.action === 'refuse') return this.beginCut(refusalError(plan.refusal));
+    this.copyMasker = plan.masker;
+    out.add(frame.bytes);
+  }
+
+  /** Starts dropping the result in flight and cancels it upstream (see startCut). */
+  private beginCut(error: GateError): void {
     this.cut = error;
     this.options.logger.info({ sqlstate: error.sqlstate }, 'result cut; cancelling upstream');
     const cancel = this.options.cancelUpstream?.() ?? Promise.resolve();
     this.cancelling = cancel
       .catch((err: unknown) => this.options.logger.warn({ err }, 'upstream cancel failed'))
       .finally(() => (this.cancelling = undefined));
-    this.serverMessage(frame, new OutputBatch());
-    return true;
   }
 
-  private cutting(frame: Frame, out: OutputBatch, controls: SessionControls): boolean {
+  private cutting(frame: Frame, out: OutputBatch, controls: SessionControls | undefined): boolean {
     if (frame.code !== BackendCode.readyForQuery) {
-      if (frame.code === BackendCode.errorResponse) controls.error('57014', undefined);
-      else if (frame.code === BackendCode.commandComplete) controls.resultDropped();
+      if (frame.code === BackendCode.errorResponse) controls?.error('57014', undefined);
+      else if (frame.code === BackendCode.commandComplete) controls?.resultDropped();
       this.serverMessage(frame, new OutputBatch());
       return true;
     }
@@ -434,8 +589,8 @@ export class SessionRelay {
     }
     const error = this.cut as GateError;
     this.cut = undefined;
-    controls.refused(error);
-    controls.readyForQuery();
+    controls?.refused(error);
+    controls?.readyForQuery();
     const open = readReadyForQuery(frame.body) === TransactionStatus.inTransaction;
     if (open) {
       this.serverMessage(frame, new OutputBatch());
@@ -444,7 +599,7 @@ export class SessionRelay {
         // the block as a failing statement would, with a stand-in whose error is ours.
         this.groupsSent++;
         this.tracker.query();
-        controls.standIn();
+        controls?.standIn();
         this.options.upstream.write(queryMessage(this.substitute(error)));
         return true;
       }
@@ -496,6 +651,7 @@ export class SessionRelay {
       return true;
     }
 
+    this.counted.statements?.labels(this.options.dataSource, 'held', verdict.rule).inc();
     this.options.logger.info({ rule: verdict.rule }, 'statement held for approval');
     const held = Buffer.from(frame.bytes);
     this.clientHeld = true;
@@ -553,12 +709,12 @@ export class SessionRelay {
       this.options.logger.info({ rule: verdict.rule }, 'statement refused');
       return statementRefused(this.policyName, verdict);
     }
-    // NOTE: approvals are not wired into the session yet; an operation that needs a human is
+    // Without session controls (no approval channel) an operation that needs a human is
     // refused (fail closed) with the rule that asked for approval.
     this.options.logger.info({ rule: verdict.rule }, 'statement needs approval; refused');
     return statementRefused(this.policyName, {
       rule: verdict.rule,
-      message: `this statement needs approval (${verdict.reason}), which this gate cannot request yet`,
+      message: `this statement needs approval (${verdict.reason}), and this gate has no approval channel`,
     });
   }
 
@@ -583,6 +739,45 @@ export class SessionRelay {
     this.stop();
     this.options.onEnd(reason, why);
   }
+}
+
+const UNKNOWN_COPY = {
+  rule: 'masking',
+  message: 'Portcullis cannot tell which columns this COPY returns, so it cannot mask them',
+};
+
+function copyDataMessage(data: Buffer): Buffer {
+  return new MessageWriter().bytes(data).build(BackendCode.copyData);
+}
+
+/** Command tags after which table and column names may have changed. */
+const DDL_TAG = /^(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE|TRUNCATE) /;
+
+/** The tracker's planner: a masker per result, or ResultRefused for one the policy refuses. */
+function planner(masking: SessionMasking): RowMaskerFactory {
+  return (columns, statement) => {
+    const plan = masking.planResult(columns, statement as MaskedStatement | undefined);
+    if (plan.action === 'refuse') throw new ResultRefused(refusalError(plan.refusal));
+    return plan.masker;
+  };
+}
+
+/** A Query or Parse whose masking analysis failed is refused: rows cannot be masked blind. */
+function maskingFailed(error: unknown): GateError {
+  if (error instanceof GateError) return error;
+  return new GateError({
+    sqlstate: SqlState.insufficientPrivilege,
+    message: 'Portcullis cannot tell which columns this statement returns, so it cannot mask them',
+    cause: error,
+  });
+}
+
+/** The check with the masking refusal in place of an allowing verdict. */
+function withMasking(checked: Checked, refusal: GateError | undefined): Checked {
+  if (refusal === undefined) return checked;
+  const { verdict } = checked;
+  if (verdict instanceof GateError || verdict.action === 'refuse') return checked;
+  return { ...checked, verdict: refusal };
 }
 
 /** Stops reading from source until destination has written out its buffer. */

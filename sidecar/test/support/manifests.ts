@@ -16,6 +16,10 @@ export interface TestManifestOptions {
   withoutPolicy?: boolean;
   /** The policy's subjects instead of the service account. */
   subjects?: unknown[];
+  /** DataSource classification, schema.table.column: kind. */
+  classification?: Record<string, string>;
+  /** The policy's spec.masking. */
+  masking?: unknown;
 }
 
 /** A DataSource, its minter Secret and one AccessPolicy, as a multi-document YAML text. */
@@ -50,6 +54,7 @@ export function testManifests(options: TestManifestOptions): string {
           grantableRoles: ['app_reader', 'app_writer'],
           roleNamePrefix: 'pc_',
         },
+        ...(options.classification ? { classification: options.classification } : {}),
       },
     },
   ];
@@ -68,6 +73,7 @@ export function testManifests(options: TestManifestOptions): string {
           maxSessionDuration: options.maxSessionDuration ?? '1h',
           connectionLimit: 3,
         },
+        ...(options.masking ? { masking: options.masking } : {}),
       },
     });
   }
