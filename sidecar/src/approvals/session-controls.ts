@@ -64,6 +64,10 @@ export function sessionControls(options: SessionControlsOptions): SessionControl
  * Approvals, the rows-per-minute limit and the recording of one session, as the relay meets
  * them: it reports each checked message and each row, and acts on what comes back (hold the
  * statement, deliver the row, pause for a human, cut the result).
+ * NOTE: rows leaving by COPY ... TO STDOUT (CopyData) count towards neither rowsOver nor
+ * rowsPerMinute; only DataRow messages do.
+ * NOTE: a session refused before admission (identity, policy) has no controls, so it is in
+ * the log but not in the recording.
  */
 export class SessionControls {
   private readonly recorder: SessionRecorder | undefined;
@@ -189,7 +193,11 @@ export class SessionControls {
     return PASS;
   }
 
-  /** A delivered row (masked), for a recording that keeps rows. */
+  /**
+   * A delivered row (masked), for a recording that keeps rows.
+   * NOTE: cells are shown by the formats of the last RowDescription; a binary cell of a result
+   * described otherwise is recorded as text bytes (after the value detectors).
+   */
   delivered(cells: (Buffer | null)[], formats: readonly number[]): void {
     this.recorder?.rows(
       [cells.map((c) => c && Buffer.from(scrubValues(c.toString('utf8'))))],
