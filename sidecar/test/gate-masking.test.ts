@@ -51,8 +51,11 @@ async function rows(url: string, sql: string, values?: unknown[], binary = false
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const config: pg.QueryConfig = { text: sql, values: values ?? [], binary };
-    const result: pg.QueryResult<Record<string, unknown>> = await client.query(config);
+    // node-postgres reads `binary` (all results in binary format); its types leave it out.
+    const config = { text: sql, values: values ?? [], binary };
+    const result: pg.QueryResult<Record<string, unknown>> = await client.query(
+      config as pg.QueryConfig,
+    );
     return result.rows;
   } finally {
     await client.end();
