@@ -345,6 +345,24 @@ describe('rows per minute', () => {
     expect((await a.query('SELECT 1 WHERE false')).rowCount).toBe(0);
   });
 
+  it('counts the rows of COPY TO STDOUT, and cuts the copy over the budget', async () => {
+    const g = await gate({ limits: { rowsPerMinute: 3 } });
+    const r = await RawClient.connect(g.port);
+    r.startup();
+    await r.until(BackendCode.readyForQuery);
+    r.send(
+      new MessageWriter()
+        .cstring('COPY (SELECT id FROM orders) TO STDOUT')
+        .build(FrontendCode.query),
+    );
+    const frames = await r.until(BackendCode.readyForQuery);
+    expect(frames.filter((f) => f.code === BackendCode.copyData)).toHaveLength(3);
+    expect(frames.some((f) => f.code === BackendCode.commandComplete)).toBe(false);
+    const error = frames.find((f) => f.code === BackendCode.errorResponse);
+    expect(error && readErrorFields(error.body).code).toBe('53400');
+    r.close();
+  });
+
   it('aborts the transaction of a cut result, as an error there would', async () => {
     const g = await gate({ limits: { rowsPerMinute: 3 } });
     const c = await client(g);

@@ -64,8 +64,6 @@ export function sessionControls(options: SessionControlsOptions): SessionControl
  * Approvals, the rows-per-minute limit and the recording of one session, as the relay meets
  * them: it reports each checked message and each row, and acts on what comes back (hold the
  * statement, deliver the row, pause for a human, cut the result).
- * NOTE: rows leaving by COPY ... TO STDOUT (CopyData) count towards neither rowsOver nor
- * rowsPerMinute; only DataRow messages do.
  * NOTE: a session refused before admission (identity, policy) has no controls, so it is in
  * the log but not in the recording.
  */
