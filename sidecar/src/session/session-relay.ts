@@ -465,6 +465,12 @@ export class SessionRelay {
   private controlled(frame: Frame, out: OutputBatch, controls: SessionControls): boolean {
     if (this.cut) return this.cutting(frame, out, controls);
     switch (frame.code) {
+      case BackendCode.copyData: {
+        // COPY ... TO STDOUT sends each row in its own CopyData (a binary copy's header and
+        // trailer ride along, so such a copy counts one row more).
+        const step = controls.row(undefined);
+        return step.kind === 'pass' ? false : this.stopResult(frame, step);
+      }
       case BackendCode.dataRow: {
         const masker = this.tracker.enabled ? this.tracker.maskerForRow() : undefined;
         const step = controls.row(masker);
