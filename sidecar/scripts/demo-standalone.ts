@@ -4,6 +4,7 @@
  * everything it started; without a terminal it runs the script and exits.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,7 +29,8 @@ const interactive = process.stdout.isTTY === true;
 const STATEMENTS = [
   'select current_user;',
   "select rolname, rolvaliduntil, pg_has_role(rolname, 'app_reader', 'member') as reader\n  from pg_roles where rolname = current_user;",
-  'select name, email from customers order by id limit 3;',
+  'select name, email, card_number from customers order by id limit 3;',
+  'delete from orders;',
   'select c.name, count(*) as orders, sum(o.amount) as total\n  from customers c join orders o on o.customer_id = c.id\n  group by c.name order by total desc limit 3;',
 ];
 
@@ -95,6 +97,12 @@ function manifests(pg: PostgresServer, minter: MinterCredential, localPort: numb
         workloadSelector: { matchLabels: { app: 'shop' } },
         subjects: [{ serviceAccount: IDENTITY }],
         grant: { role: SAMPLE_ROLES.reader, ttl: '10m', maxSessionDuration: '1h' },
+        masking: {
+          rules: [
+            { classification: 'credit_card', strategy: 'partial' },
+            { classification: 'email', strategy: 'redact' },
+          ],
+        },
       },
     },
   ];
@@ -121,11 +129,16 @@ function showGateLog(chunk: string): void {
 /** Runs the statements in ONE psql session, printing each as typed, then its output. */
 async function psqlSession(url: string): Promise<string> {
   const script = STATEMENTS.map((sql, i) => `${sql}\n\\echo __step_${i}__\n`).join('');
-  const child = spawn('psql', ['-X', '-P', 'pager=off', url], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // Line-buffered stdout (stdbuf, coreutils) keeps psql's errors next to their statement.
+  const psql = ['psql', '-X', '-P', 'pager=off', url];
+  const [command = 'psql', ...args] = existsSync('/usr/bin/stdbuf')
+    ? ['stdbuf', '-oL', ...psql]
+    : psql;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const collect = (chunk: Buffer): void => void (output += chunk.toString());
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   child.stdin.end(script);
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   if (code !== 0) throw new Error(`psql exited with ${code}`);
