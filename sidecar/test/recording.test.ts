@@ -150,12 +150,27 @@ describe('the recording', () => {
     ]);
   });
 
-  it('keeps result rows only as masked as the client received them', () => {
-    const rows = events.filter((e) => e.type === 'rows');
-    expect(rows.length).toBeGreaterThan(0);
-    for (const e of rows) {
-      if (e.omitted !== undefined) expect((e.rows as unknown[]).length).toBe(0);
-    }
+  it('keeps result rows as masked as the client received them, and counts masked values', () => {
+    const first = events.filter((e) => e.session === sessions[0]);
+    const rows = first.filter((e) => e.type === 'rows').flatMap((e) => e.rows as string[][]);
+    expect(rows.slice(0, 5).map((row) => row[3])).toEqual([
+      '************1111',
+      '************5559',
+      '************0009',
+      '************0004',
+      '************1881',
+    ]);
+    for (const row of rows.slice(0, 5)) expect(row[1]).toMatch(/^\*+$/);
+    const masked = first.find((e) => e.type === 'result')?.masked as Record<string, number>;
+    expect(Object.values(masked)).toEqual([5, 5, 5]);
+    expect(Object.keys(masked).join(' ')).toContain('credit_card');
+  });
+
+  it('adds the masked values to portcullis_rows_masked_total by rule', async () => {
+    const text = await gate.metrics.registry.getSingleMetricAsString(
+      'portcullis_rows_masked_total',
+    );
+    expect(text).toMatch(/rule="masking\.rules\[2\][^"]*credit_card[^"]*"} 5/);
   });
 });
 
