@@ -117,8 +117,8 @@ function webhookConfigurations(): { mutating: KubeObject; validating: KubeObject
   const base = `https://127.0.0.1:${httpsPort}`;
   const common = { sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 5 };
   const rule = (resource: string, operations: string[]) => ({
-    apiGroups: resource === 'pods' ? [''] : ['portcullis.dev'],
-    apiVersions: resource === 'pods' ? ['v1'] : ['v1alpha1'],
+    apiGroups: resource.startsWith('pods') ? [''] : ['portcullis.dev'],
+    apiVersions: resource.startsWith('pods') ? ['v1'] : ['v1alpha1'],
     operations,
     resources: [resource],
     scope: 'Namespaced',
@@ -161,13 +161,24 @@ function webhookConfigurations(): { mutating: KubeObject; validating: KubeObject
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
       metadata: { name: WEBHOOK_CONFIG },
-      webhooks: ['accessrequests', 'datasources', 'accesspolicies'].map((resource) => ({
-        name: `${resource}.portcullis.dev`,
-        clientConfig: { url: `${base}/validate-${resource}` },
-        rules: [rule(resource, ['CREATE', 'UPDATE'])],
-        failurePolicy: 'Fail',
-        ...common,
-      })),
+      webhooks: [
+        ...['accessrequests', 'datasources', 'accesspolicies'].map((resource) => ({
+          name: `${resource}.portcullis.dev`,
+          clientConfig: { url: `${base}/validate-${resource}` },
+          rules: [rule(resource, ['CREATE', 'UPDATE'])],
+          failurePolicy: 'Fail',
+          ...common,
+        })),
+        {
+          // No objectSelector: labels can be removed before a debug container is added.
+          name: 'ephemeralcontainers.portcullis.dev',
+          clientConfig: { url: `${base}/validate-pods` },
+          rules: [rule('pods/ephemeralcontainers', ['UPDATE'])],
+          namespaceSelector: notOurs,
+          failurePolicy: 'Fail',
+          ...common,
+        },
+      ],
     },
   };
 }
@@ -444,6 +455,18 @@ describe('injection through the real API server', () => {
     );
     await expect(attempt).rejects.toThrow(KubeApiError);
     await expect(attempt).rejects.toThrow(/hostNetwork: the gate listens on loopback/);
+  });
+
+  it("refuses a debug container in the gate's process namespace, allows one beside the app", async () => {
+    const path = `/api/v1/namespaces/${APP_NS}/pods/orders-1/ephemeralcontainers`;
+    const debug = (name: string, target: string) => ({
+      spec: {
+        ephemeralContainers: [{ name, image: 'busybox', targetContainerName: target }],
+      },
+    });
+    const attempt = api.patch(path, debug('peek', 'portcullis-gate'), 'strategic');
+    await expect(attempt).rejects.toThrow(/may not target portcullis-gate/);
+    await expect(api.patch(path, debug('look', 'app'), 'strategic')).resolves.toBeDefined();
   });
 
   it('leaves an unlabelled pod alone', async () => {

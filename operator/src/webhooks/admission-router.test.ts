@@ -138,6 +138,54 @@ describe('/mutate-pods', () => {
   });
 });
 
+describe('/validate-pods (ephemeral containers)', () => {
+  const gated = () => {
+    const object = pod({
+      initContainers: [{ name: 'portcullis-gate', image: 'gate' }],
+    });
+    return object;
+  };
+  const debug = (target: string, mounts: { name: string; mountPath: string }[] = []) => {
+    const object = gated();
+    object.spec!.ephemeralContainers = [
+      { name: 'debugger', image: 'busybox', targetContainerName: target, volumeMounts: mounts },
+    ];
+    return object;
+  };
+  const update = (object: unknown, oldObject: unknown) =>
+    review('/validate-pods', {
+      kind: podKind,
+      namespace: 'shop',
+      operation: 'UPDATE',
+      subResource: 'ephemeralcontainers',
+      object,
+      oldObject,
+    });
+
+  it('refuses a debug container that targets the gate', async () => {
+    const response = await update(debug('portcullis-gate'), gated());
+    expect(response.status?.message).toMatch(/may not target portcullis-gate/);
+  });
+
+  it('refuses a debug container that mounts the gate token', async () => {
+    const mounts = [{ name: 'portcullis-token', mountPath: '/t' }];
+    const response = await update(debug('app', mounts), gated());
+    expect(response.status?.message).toMatch(/may not mount portcullis-token/);
+  });
+
+  it('allows a debug container that targets the app', async () => {
+    expect((await update(debug('app'), gated())).allowed).toBe(true);
+  });
+
+  it('allows anything in a pod without the gate', async () => {
+    const object = pod();
+    object.spec!.ephemeralContainers = [
+      { name: 'debugger', image: 'busybox', targetContainerName: 'portcullis-gate' },
+    ];
+    expect((await update(object, pod())).allowed).toBe(true);
+  });
+});
+
 describe('malformed requests', () => {
   it.each([
     ['not JSON', '{'],

@@ -16,10 +16,6 @@ export function podRequestsGateToken(pod: V1Pod): boolean {
 }
 
 /**
- * NOTE: an ephemeral container targeting the gate is caught here, on the next bundle poll,
- * not when it is added: by then it may already have read the credential the gate holds.
- * Granting pods/ephemeralcontainers on injected pods is as sensitive as the minter Secret.
- *
  * Was the pod injected so that only the gate container holds a token for the gate's audience?
  * Any pod may ask kubelet for a token with any audience, so the bundle endpoint, which hands
  * out the minter credential, serves a token only from a pod shaped like this. Returns the
@@ -47,7 +43,8 @@ export function gateTokenProblem(pod: V1Pod): string | undefined {
     return 'the pod shares its process or network namespace';
   }
   // `kubectl debug --target` puts an ephemeral container in the gate's process namespace,
-  // from where it could read the gate's memory.
+  // from where it could read the gate's memory. /validate-pods refuses such a container; this
+  // is the second line, for a cluster where that webhook is not registered.
   const debugger_ = (spec.ephemeralContainers ?? []).find(
     (c) => c.targetContainerName === SIDECAR_CONTAINER,
   );
