@@ -1,6 +1,13 @@
 import type { MaskStrategy } from '@portcullis/crds';
 import type { TypeClass } from './pg-types.js';
-import { KeyedHasher, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
+import { KeyedHasher } from './keyed-hasher.js';
+import {
+  hashTextBytes,
+  hashTextWith,
+  partialMask,
+  partialMaskBytes,
+  REDACTED,
+} from './strategies.js';
 
 /** Masks one non-null cell as it travels on the wire; null means send SQL NULL. */
 export type CellMask = (cell: Buffer) => Buffer | null;
@@ -55,7 +62,7 @@ function textMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher):
     case 'partial':
       return partialMaskBytes;
     case 'hash':
-      return memoized((cell) => Buffer.from(hasher.text(cell), 'latin1'));
+      return memoized((cell) => hashTextBytes(hasher, cell));
   }
 }
 
@@ -88,7 +95,7 @@ function jsonMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher):
         return Buffer.from(JSON.stringify(partialMask(JSON.parse(text) as string)));
       };
     case 'hash':
-      return (cell) => Buffer.from(JSON.stringify(hasher.text(cell)));
+      return (cell) => Buffer.from(JSON.stringify(hashTextWith(hasher, cell)));
   }
 }
 

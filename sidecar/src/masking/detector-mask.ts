@@ -2,7 +2,8 @@ import type { CellMask } from './cell-masks.js';
 import { DETECTORS } from './detectors/index.js';
 import type { IndexedRule } from './masking-rules.js';
 import type { TypeClass } from './pg-types.js';
-import { KeyedHasher, partialMask, REDACTED } from './strategies.js';
+import { KeyedHasher } from './keyed-hasher.js';
+import { hashTextWith, partialMask, REDACTED } from './strategies.js';
 
 /** A detector rule as one column applies it. */
 export interface DetectorRule {
@@ -65,7 +66,7 @@ function replacement(
 ): string {
   if (strategy === 'redact') return REDACTED;
   if (strategy === 'partial') return partialMask(value);
-  return hasher.text(value);
+  return hashTextWith(hasher, value);
 }
 
 function textCell(maskText: (text: string) => string | null): CellMask {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHmac } from 'node:crypto';
-import { hashText, KeyedHasher, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { KeyedHasher } from './keyed-hasher.js';
+import { hashText, hashTextBytes, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
 
 const key = Buffer.from('0123456789abcdef0123456789abcdef');
 
@@ -38,6 +39,13 @@ describe('hashText', () => {
     expect(hashText(key, Buffer.from('alice@example.com'))).toBe(a);
     expect(hashText(key, 'bob@example.com')).not.toBe(a);
     expect(hashText(Buffer.from('another key'), 'alice@example.com')).not.toBe(a);
+    const long = 'x'.repeat(100);
+    expect(hashTextBytes(new KeyedHasher(key), Buffer.from(long)).toString()).toBe(
+      hashText(key, long),
+    );
+    expect(hashTextBytes(new KeyedHasher(key), Buffer.from('alice@example.com')).toString()).toBe(
+      a,
+    );
   });
 });
 
@@ -45,13 +53,26 @@ describe('KeyedHasher', () => {
   it.each([
     ['a short key and value', Buffer.from('k'), Buffer.from('alice@example.com')],
     ['an empty value', Buffer.from('key'), Buffer.alloc(0)],
-    ['a value longer than the reused buffer', key, Buffer.alloc(5000, 'x')],
+    ['a value longer than one block', key, Buffer.alloc(5000, 'x')],
     ['a key longer than the SHA-256 block', Buffer.alloc(100, 'k'), Buffer.from('v')],
   ])('computes standard HMAC-SHA-256 for %s', (_what, k, value) => {
     const expected = createHmac('sha256', k).update(value).digest();
     const hasher = new KeyedHasher(k);
     expect(hasher.digest(value).equals(expected)).toBe(true);
     expect(hasher.digest(value).equals(expected)).toBe(true);
+    expect(hasher.hex(value, 3)).toBe(expected.toString('hex', 0, 12));
+  });
+
+  it('agrees with node:crypto on every length around the one-block limit, for any key size', () => {
+    for (const keyLength of [0, 1, 32, 63, 64, 65, 200]) {
+      const k = randomBytes(keyLength);
+      const hasher = new KeyedHasher(k);
+      for (let length = 0; length <= 130; length++) {
+        const value = randomBytes(length);
+        const expected = createHmac('sha256', k).update(value).digest('hex');
+        expect(hasher.digest(value).toString('hex')).toBe(expected);
+      }
+    }
   });
 });
 

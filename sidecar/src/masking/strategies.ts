@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { KeyedHasher } from './keyed-hasher.js';
 
 /** What every redacted text becomes: constant, so it never reveals the original length. */
 export const REDACTED = '********';
@@ -35,55 +35,22 @@ export function partialMask(value: string): string {
   return PARTIAL_STARS + kept;
 }
 
-/**
- * HMAC-SHA-256 (RFC 2104) with the key pads computed once: per value it costs two one-shot
- * hashes, about ten times less than a crypto.createHmac object per value.
- */
-export class KeyedHasher {
-  private readonly inner: Buffer;
-  private readonly outer: Buffer;
-
-  constructor(key: Buffer) {
-    // Keys longer than the 64-byte SHA-256 block are hashed first; shorter ones zero-padded.
-    const block = Buffer.alloc(SHA256_BLOCK);
-    (key.length > SHA256_BLOCK ? hash('sha256', key, 'buffer') : key).copy(block);
-    this.inner = Buffer.alloc(SHA256_BLOCK + MAX_INLINE_VALUE);
-    this.outer = Buffer.alloc(SHA256_BLOCK + SHA256_BYTES);
-    for (let i = 0; i < SHA256_BLOCK; i++) {
-      this.inner[i] = block[i]! ^ 0x36;
-      this.outer[i] = block[i]! ^ 0x5c;
-    }
-  }
-
-  /** The HMAC-SHA-256 digest of the value's bytes. */
-  digest(value: Buffer | string): Buffer {
-    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
-    let innerDigest: Buffer;
-    if (bytes.length <= MAX_INLINE_VALUE) {
-      bytes.copy(this.inner, SHA256_BLOCK);
-      innerDigest = hash('sha256', this.inner.subarray(0, SHA256_BLOCK + bytes.length), 'buffer');
-    } else {
-      const message = Buffer.concat([this.inner.subarray(0, SHA256_BLOCK), bytes]);
-      innerDigest = hash('sha256', message, 'buffer');
-    }
-    innerDigest.copy(this.outer, SHA256_BLOCK);
-    return hash('sha256', this.outer, 'buffer');
-  }
-
-  /** hash for text: `h:` and the first 24 hex digits of the digest. */
-  text(value: Buffer | string): string {
-    return HASH_PREFIX + this.digest(value).toString('hex', 0, HASH_HEX_DIGITS / 2);
-  }
+/** hash for text: `h:` and the first 24 hex digits of the keyed HMAC-SHA-256. */
+export function hashTextWith(hasher: KeyedHasher, value: Buffer | string): string {
+  return HASH_PREFIX + hasher.hex(value, HASH_HEX_DIGITS / 8);
 }
 
-const SHA256_BLOCK = 64;
-const SHA256_BYTES = 32;
-// Values up to this size are hashed from a reused buffer, without allocating a message.
-const MAX_INLINE_VALUE = 1024;
+/** hashTextWith as bytes, for column masks: no string is built. */
+export function hashTextBytes(hasher: KeyedHasher, value: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HASH_PREFIX.length + HASH_HEX_DIGITS);
+  out.write(HASH_PREFIX, 0, 'latin1');
+  hasher.writeHex(value, HASH_HEX_DIGITS / 8, out, HASH_PREFIX.length);
+  return out;
+}
 
-/** hash for text with a one-off key (tests, detectors); columns use a KeyedHasher. */
+/** hash for text with a one-off key (tests); columns keep one KeyedHasher. */
 export function hashText(key: Buffer, value: Buffer | string): string {
-  return new KeyedHasher(key).text(value);
+  return hashTextWith(new KeyedHasher(key), value);
 }
 
 /**
