@@ -40,6 +40,8 @@ export class MinterRegistry {
 
     const existing = this.current.get(name);
     if (existing?.key === key) return existing.minter;
+    // NOTE: a replaced minter keeps its pool open until the gate stops, even after its last
+    // session ended: frequent changes to a DataSource or its Secret add connections.
     if (existing) this.retired.push(existing.minter);
 
     const logger = this.options.logger.child({ dataSource: name });

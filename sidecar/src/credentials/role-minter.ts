@@ -150,6 +150,8 @@ export class RoleMinter {
    * (REASSIGN and DROP OWNED act per database; a minted role only logs in to this one).
    * The minter joins the role for the length of the transaction, as REASSIGN OWNED and
    * pg_terminate_backend require, and the membership disappears with the role.
+   * NOTE: tested against PostgreSQL 15 only; on 16+ the GRANT relies on the ADMIN OPTION a
+   * CREATEROLE role gets on the roles it creates.
    */
   async drop(name: string): Promise<void> {
     try {
@@ -219,6 +221,11 @@ export class RoleMinter {
     await this.pool.end();
   }
 
+  /**
+   * NOTE: liveness is judged by host name and process id: when another process has taken
+   * the dead gate's pid on the same host, its unexpired roles stay until VALID UNTIL passes
+   * (they can no longer log in after that, and the next reap drops them).
+   */
   private orphaned(owner: { host: string; pid: number }): boolean {
     if (owner.host !== this.owner.host) return false;
     // Our own pid can be a previous incarnation's too (pid 1 in a restarted container); the

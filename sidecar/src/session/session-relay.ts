@@ -345,6 +345,8 @@ export class SessionRelay {
         this.options.controls?.sync();
         break;
       case FrontendCode.functionCall:
+        // NOTE: a FunctionCallResponse is relayed unmasked; masking policies should keep
+        // guardrails.allowFunctionCall off (the default).
         this.groupsSent++;
         this.tracker.query();
         {

@@ -71,6 +71,7 @@ async function readFirstPacket(
       // channel (CVE-2021-23214); a correct client waits.
       throw protocolViolation('unexpected data after an encryption request');
     }
+    // NOTE: TLS from the client side cannot be configured yet; every request is refused.
     client.write('N');
   }
 }
