@@ -25,6 +25,10 @@ export interface FieldOrigin {
 const UNRELATED: ColumnVerdict = { lineage: 'unrelated' };
 
 /**
+ * NOTE: classification follows the relation a query names: a partition or inheritance child
+ * read through an unclassified parent, and copies of classified data into other tables
+ * (CREATE TABLE AS, INSERT ... SELECT), are not classified; guardrails must deny such writes.
+ *
  * Combines the two views of a result: the origin PostgreSQL reports per field (exact, but only
  * for plain column references; 0 otherwise) and the lineage worked out from the statement. A
  * field PostgreSQL gives an origin for is a stored column as is; every other field takes its

@@ -12,8 +12,9 @@ export type CopyPlan =
 /**
  * Builds the masker for the rows of a COPY ... TO STDOUT, from the CopyStmt parse node, its
  * lineage and the column count of CopyOutResponse. COPY sends no RowDescription, so origins come
- * from lineage alone, and column types from the catalog for plain columns; a masked column of
- * unknown type is written as NULL, which every type accepts.
+ * from lineage alone, and column types from the catalog for plain columns.
+ * NOTE: a masked computed column's type is unknown in COPY, so it is written as NULL (which
+ * every type accepts) even where a text mask would have fitted.
  */
 export function planCopyOut(
   settings: MaskingSettings,

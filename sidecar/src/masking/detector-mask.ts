@@ -24,7 +24,8 @@ class NullCell extends Error {}
  * A mask that runs the detector rules over a string-typed cell and replaces what they find
  * (strategies apply to each found value; `null` makes the whole cell NULL). Cells without a
  * finding are returned as they came, untouched. JSON is masked value by value so it stays valid.
- * NOTE: object keys in JSON are not scanned.
+ * NOTE: object keys in JSON are not scanned. Cells are decoded as UTF-8: with another
+ * client_encoding, a cell with a finding has its non-ASCII characters replaced.
  */
 export function buildDetectorMask(
   rules: readonly DetectorRule[],

@@ -24,7 +24,8 @@ const VALUE_PATTERNS: readonly [RegExp, string][] = [
  * error, such as `select email::int from customers`. With `strict` (the statement reads
  * classified data) values where PostgreSQL quotes them are redacted; always, every value a
  * detector recognises is.
- * NOTE: text raised by user code (RAISE in a function or DO block) is only detector-scrubbed.
+ * NOTE: text raised by user code (RAISE in a function or DO block) is only detector-scrubbed,
+ * and NOTIFY payloads (`select pg_notify('c', email) from customers`) are not scrubbed at all.
  */
 export function scrubServerText(text: string, strict: boolean): string {
   let out = text;

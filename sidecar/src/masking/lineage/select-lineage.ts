@@ -19,6 +19,8 @@ export function selectLineage(stmt: unknown, outer: Scope): OutputItem[] {
   }
   if (fields.valuesLists !== undefined) return valuesLineage(fields.valuesLists, scope);
 
+  // NOTE: WHERE, GROUP BY, HAVING and ORDER BY only choose and order rows; what a caller can
+  // infer from which rows come back (`where email like 'a%'`) is not lineage and not masked.
   for (const item of listOf(fields.fromClause)) addFromItem(item, scope);
   return targetListLineage(fields.targetList, scope);
 }
