@@ -8,6 +8,10 @@ import {
   type RunningGate,
   type Upstream,
 } from './support/gate-fixture.js';
+import { RawClient } from './support/raw-client.js';
+import { readErrorFields } from '../src/wire/backend-decoders.js';
+import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
+import { MessageWriter } from '../src/wire/message-writer.js';
 
 jest.setTimeout(30_000);
 
@@ -116,5 +120,20 @@ describe('masking in the relay (masking module, policy rules)', () => {
   it('masks a text column requested in binary format', async () => {
     const result = await rows(strict.url(), 'select email from customers where id = $1', [1], true);
     expect(result[0]?.email).not.toBe('ada@example.com');
+  });
+
+  it('refuses fast-path function calls, whose results it could not mask', async () => {
+    const raw = await RawClient.connect(gate.port);
+    raw.startup();
+    await raw.until(BackendCode.readyForQuery);
+    // FunctionCall of pg_catalog.now() (OID 1299): no argument formats, no arguments, text.
+    raw.send(
+      new MessageWriter().int32(1299).int16(0).int16(0).int16(0).build(FrontendCode.functionCall),
+    );
+    const frames = await raw.until(BackendCode.readyForQuery);
+    raw.close();
+    const error = frames.find((f) => f.code === BackendCode.errorResponse);
+    expect(readErrorFields(error!.body)).toMatchObject({ code: '42501' });
+    expect(frames.some((f) => f.code === BackendCode.functionCallResponse)).toBe(false);
   });
 });

@@ -345,8 +345,6 @@ export class SessionRelay {
         this.options.controls?.sync();
         break;
       case FrontendCode.functionCall:
-        // NOTE: a FunctionCallResponse is relayed unmasked; masking policies should keep
-        // guardrails.allowFunctionCall off (the default).
         this.groupsSent++;
         this.tracker.query();
         {
@@ -700,6 +698,11 @@ export class SessionRelay {
 
   private functionCallVerdict(): Verdict {
     const { gate, policy } = this.options;
+    // A FunctionCallResponse carries no column origins: under masking it is refused.
+    if (this.tracker.enabled) {
+      const message = 'fast-path function calls are refused while results are masked';
+      return { action: 'refuse', rule: 'masking', message };
+    }
     if (gate.checkFunctionCall) return gate.checkFunctionCall();
     if (policy.spec.guardrails.allowFunctionCall) return { action: 'allow' };
     const message = 'fast-path function calls (FunctionCall messages) are not allowed';
