@@ -33,6 +33,10 @@ const OPERATOR_SA = 'portcullis-operator';
 const WEBHOOK_CONFIG = 'portcullis';
 const GROUP = '/apis/portcullis.dev/v1alpha1';
 const APPROVER = `system:serviceaccount:${APP_NS}:approver`;
+const GATED_POD =
+  "object.spec.containers.exists(c, c.name == 'portcullis-gate') || " +
+  '(has(object.spec.initContainers) && ' +
+  "object.spec.initContainers.exists(c, c.name == 'portcullis-gate'))";
 
 let cp: ControlPlane;
 let api: KubeApi;
@@ -170,11 +174,13 @@ function webhookConfigurations(): { mutating: KubeObject; validating: KubeObject
           ...common,
         })),
         {
-          // No objectSelector: labels can be removed before a debug container is added.
-          name: 'ephemeralcontainers.portcullis.dev',
+          // No objectSelector, since labels can be removed first; the API server sends only
+          // pods that run the gate, by container name, which no update can change.
+          name: 'gatedpods.portcullis.dev',
           clientConfig: { url: `${base}/validate-pods` },
-          rules: [rule('pods/ephemeralcontainers', ['UPDATE'])],
+          rules: [rule('pods', ['UPDATE']), rule('pods/ephemeralcontainers', ['UPDATE'])],
           namespaceSelector: notOurs,
+          matchConditions: [{ name: 'runs-the-gate', expression: GATED_POD }],
           failurePolicy: 'Fail',
           ...common,
         },
@@ -467,6 +473,16 @@ describe('injection through the real API server', () => {
     const attempt = api.patch(path, debug('peek', 'portcullis-gate'), 'strategic');
     await expect(attempt).rejects.toThrow(/may not target portcullis-gate/);
     await expect(api.patch(path, debug('look', 'app'), 'strategic')).resolves.toBeDefined();
+  });
+
+  it("refuses swapping the gate's image in a running pod", async () => {
+    const pod = `/api/v1/namespaces/${APP_NS}/pods/orders-1`;
+    const swap = { spec: { initContainers: [{ name: 'portcullis-gate', image: 'evil/gate:1' }] } };
+    await expect(api.patch(pod, swap, 'strategic')).rejects.toThrow(
+      /image of portcullis-gate cannot change/,
+    );
+    const bump = { spec: { containers: [{ name: 'app', image: 'registry.example/orders:2' }] } };
+    await expect(api.patch(pod, bump, 'strategic')).resolves.toBeDefined();
   });
 
   it('leaves an unlabelled pod alone', async () => {

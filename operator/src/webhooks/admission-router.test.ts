@@ -138,7 +138,7 @@ describe('/mutate-pods', () => {
   });
 });
 
-describe('/validate-pods (ephemeral containers)', () => {
+describe('/validate-pods', () => {
   const gated = () => {
     const object = pod({
       initContainers: [{ name: 'portcullis-gate', image: 'gate' }],
@@ -175,6 +175,26 @@ describe('/validate-pods (ephemeral containers)', () => {
 
   it('allows a debug container that targets the app', async () => {
     expect((await update(debug('app'), gated())).allowed).toBe(true);
+  });
+
+  it("refuses a change of the gate's image, allows one of the app's", async () => {
+    const plainUpdate = (object: unknown, oldObject: unknown) =>
+      review('/validate-pods', {
+        kind: podKind,
+        namespace: 'shop',
+        operation: 'UPDATE',
+        object,
+        oldObject,
+      });
+    const swapped = gated();
+    swapped.spec!.initContainers![0]!.image = 'evil/gate';
+    expect((await plainUpdate(swapped, gated())).status?.message).toMatch(
+      /image of portcullis-gate cannot change/,
+    );
+
+    const appBumped = gated();
+    appBumped.spec!.containers[0]!.image = 'shop/orders:2';
+    expect((await plainUpdate(appBumped, gated())).allowed).toBe(true);
   });
 
   it('allows anything in a pod without the gate', async () => {

@@ -11,7 +11,7 @@ import {
 } from './admission-review.js';
 import type { CacheView } from './cache-view.js';
 import { HttpsMetrics } from './https-metrics.js';
-import { validateEphemeralContainers } from './ephemeral-admission.js';
+import { validateGatedPod } from './gated-pod-validation.js';
 import { admitPod } from './pod-admission.js';
 import type { PodPatchConfig } from './pod-patch.js';
 import { validateAccessPolicy, validateDataSource } from './resource-validation.js';
@@ -40,7 +40,7 @@ export function admissionRouter(options: AdmissionRouterOptions): express.Router
     );
 
   route('/mutate-pods', (r) => admitPod(r, { cache, patchConfig: options.patchConfig, log }));
-  route('/validate-pods', (r) => validateEphemeralContainers(r));
+  route('/validate-pods', (r) => validateGatedPod(r));
   route('/mutate-accessrequests', (r) => mutateAccessRequest(r));
   route('/validate-accessrequests', (r) => validateAccessRequest(r, cache, options.now));
   route('/validate-datasources', (r) => validateDataSource(r, cache));

@@ -3,16 +3,19 @@ import { allow, refuse, type AdmissionRequest, type AdmissionVerdict } from './a
 import { SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
 
 /**
- * /validate-pods, for the pods/ephemeralcontainers subresource (`kubectl debug`): in a pod
+ * /validate-pods. For the pods/ephemeralcontainers subresource (`kubectl debug`): in a pod
  * that runs the gate, an ephemeral container may neither join the gate's process namespace
  * (targetContainerName) nor mount the gate's token, since either reaches the credential the
  * gate holds. Whether a pod runs the gate is read from its container names, which cannot
- * change, rather than from labels or annotations, which can.
+ * change, rather than from labels or annotations, which can. For a plain pod update: the gate's
+ * image stays as injected.
  */
-export function validateEphemeralContainers(request: AdmissionRequest): AdmissionVerdict {
-  if (request.subResource !== 'ephemeralcontainers' || request.operation !== 'UPDATE') {
-    return allow();
+export function validateGatedPod(request: AdmissionRequest): AdmissionVerdict {
+  if (request.operation !== 'UPDATE') return allow();
+  if (request.subResource === undefined || request.subResource === '') {
+    return gateUnchanged(request);
   }
+  if (request.subResource !== 'ephemeralcontainers') return allow();
   const pod = request.object as V1Pod | undefined;
   const spec = pod?.spec;
   if (spec === undefined) return allow();
@@ -41,4 +44,25 @@ export function validateEphemeralContainers(request: AdmissionRequest): Admissio
     }
   }
   return allow();
+}
+
+/**
+ * A pod update may change a container's image, and nothing else of it. The gate's image must
+ * stay the one injected: another image in that container would receive the pod's bundle,
+ * minter credential included. New gate images arrive with new pods (the rollout controller).
+ */
+function gateUnchanged(request: AdmissionRequest): AdmissionVerdict {
+  const gateOf = (object: unknown) => {
+    const spec = (object as V1Pod | undefined)?.spec;
+    return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].find(
+      (c) => c.name === SIDECAR_CONTAINER,
+    );
+  };
+  const before = gateOf(request.oldObject);
+  if (before === undefined) return allow();
+  if (gateOf(request.object)?.image === before.image) return allow();
+  return refuse(
+    `the image of ${SIDECAR_CONTAINER} cannot change in a running pod; recreate the pod ` +
+      '(a rollout of its workload) to get another gate image',
+  );
 }
