@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quoteLiteral } from '@portcullis/testkit';
+import { parseAllDocuments, stringify } from 'yaml';
+import { FilePolicySource } from '../src/policy/file-source.js';
+import {
+  BYPASS_CORPUS,
+  bypassPolicy,
+  STARTUP_BYPASS_ATTEMPTS,
+  type BypassAttempt,
+} from '../src/statements/bypass-corpus.js';
+import { readErrorFields, readParameterStatus } from '../src/wire/backend-decoders.js';
+import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
+import { MessageWriter } from '../src/wire/message-writer.js';
+import { startControlledGate, type ControlledGate } from './support/controlled-gate.js';
+import {
+  startGate,
+  startUpstream,
+  testLogger,
+  type RunningGate,
+  type Upstream,
+} from './support/gate-fixture.js';
+import { CAST_ERROR_LEAKS, leakForms, MASKING_LEAKS } from './support/masking-leaks.js';
+import { testManifests } from './support/manifests.js';
+import { RawClient } from './support/raw-client.js';
+import { psql, withSession, type Observation, type SuiteTarget } from './support/suite-session.js';
+
+// The statements module's corpus of attempts to get around the guardrails, replayed through a
+// running gate against a real PostgreSQL; then derived-value attempts against masking, and
+// startup parameters that would make the server read text differently from the gate.
+jest.setTimeout(30_000);
+
+let upstream: Upstream;
+let guarded: RunningGate;
+let policyDir: string;
+let direct: SuiteTarget;
+let gated: SuiteTarget;
+const maskingGates: ControlledGate[] = [];
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  const password = randomBytes(18).toString('base64url');
+  await upstream.server.sql(
+    `CREATE ROLE bypass_direct LOGIN PASSWORD ${quoteLiteral(password)} IN ROLE app_writer`,
+  );
+  direct = { kind: 'direct', url: upstream.server.url('app', 'bypass_direct', password) };
+
+  policyDir = await mkdtemp(join(tmpdir(), 'portcullis-bypass-'));
+  await writeFile(join(policyDir, 'policies.yaml'), corpusManifests(upstream));
+  const logger = testLogger();
+  guarded = await startGate(
+    upstream,
+    {},
+    { policySource: new FilePolicySource({ dir: policyDir, logger, watch: false }) },
+  );
+  gated = { kind: 'gate', url: guarded.url() };
+}, 60_000);
+
+afterAll(async () => {
+  await guarded?.stop();
+  await Promise.all(maskingGates.map((gate) => gate.cleanup()));
+  if (policyDir) await rm(policyDir, { recursive: true, force: true });
+  await upstream?.server.stop();
+}, 30_000);
+
+/** The test manifests with the corpus policy's guardrails on the AccessPolicy. */
+function corpusManifests(on: Upstream): string {
+  const { guardrails, grant } = bypassPolicy().spec;
+  const docs = parseAllDocuments(testManifests({ server: on.server, minter: on.minter }));
+  return docs
+    .map((doc) => doc.toJS() as { kind: string; spec: Record<string, unknown> })
+    .map((doc) => {
+      if (doc.kind === 'AccessPolicy') {
+        doc.spec.guardrails = guardrails;
+        doc.spec.grant = { ...(doc.spec.grant as object), role: grant.role };
+      }
+      return stringify(doc);
+    })
+    .join('---\n');
+}
+
+/** What the superuser sees of the sample data and roles; a refused attempt changes none of it. */
+function fingerprint(): Promise<string> {
+  return upstream.server.sql(
+    `SELECT md5(string_agg(o::text, ',' ORDER BY o.id)) FROM orders o;
+     SELECT md5(string_agg(c::text, ',' ORDER BY c.id)) FROM customers c;
+     SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace;
+     SELECT string_agg(rolname || rolsuper, ',' ORDER BY rolname) FROM pg_roles
+       WHERE rolname NOT LIKE 'pc\\_%';
+     SELECT count(*) FROM pg_rewrite WHERE rulename LIKE 'bypass%'`,
+    'app',
+  );
+}
+
+/** Runs an attempt's setup and then its sql on one session; optionally in a rolled-back block. */
+async function attempt(
+  target: SuiteTarget,
+  entry: BypassAttempt,
+  rolledBack: boolean,
+): Promise<{ setup: Observation[]; outcome: Observation; after: Observation }> {
+  return withSession(target, async (session) => {
+    if (rolledBack) await session.run('BEGIN');
+    const setup: Observation[] = [];
+    for (const sql of entry.setup ?? []) setup.push(await session.run(sql));
+    const outcome = await session.run(entry.sql);
+    if (rolledBack) await session.run('ROLLBACK');
+    return { setup, outcome, after: await session.run('SELECT 1 AS still_usable') };
+  });
+}
+
+describe('the bypass corpus through the gate (bypassPolicy guardrails)', () => {
+  for (const entry of BYPASS_CORPUS) {
+    const { expect: verdict } = entry;
+    if (verdict.action === 'refuse') {
+      it(`refuses: ${entry.name} (${verdict.rule})`, async () => {
+        const before = await fingerprint();
+        const { setup, outcome, after } = await attempt(gated, entry, false);
+
+        expect(setup.every((s) => !('error' in s))).toBe(true);
+        expect(outcome).toMatchObject({
+          error: {
+            code: verdict.sqlstate ?? '42501',
+            detail: `policy shop/web-reads, rule ${verdict.rule}`,
+            message: expect.stringContaining('shop/web-reads'),
+          },
+        });
+        expect(after).toMatchObject({ rows: [['1']] });
+        expect(await fingerprint()).toBe(before);
+      });
+    } else {
+      it(`allows and runs as PostgreSQL would: ${entry.name}`, async () => {
+        const expected = await attempt(direct, entry, true);
+        expect(expected.outcome).not.toHaveProperty('error');
+        expect(await attempt(gated, entry, true)).toEqual(expected);
+      });
+    }
+  }
+});
+
+const CLASSIFICATION = {
+  'public.customers.email': 'email',
+  'public.customers.card_number': 'credit_card',
+};
+
+/** Every spelling of every classified value in the sample data. */
+async function secretForms(): Promise<string[]> {
+  const out = await upstream.server.sql('SELECT email, card_number FROM customers', 'app');
+  return out
+    .trim()
+    .split('\n')
+    .flatMap((line) => line.split('|'))
+    .flatMap(leakForms);
+}
+
+/** The secret forms found anywhere in what a client observed (rows, errors, notices). */
+function leaked(observed: unknown, forms: string[]): string[] {
+  const text = JSON.stringify(observed);
+  return forms.filter((form) => text.includes(form));
+}
+
+describe('derived values of masked columns never come back unmasked', () => {
+  const policies = {
+    'derived values masked': {
+      leaks: MASKING_LEAKS,
+      rules: [
+        { classification: 'email', strategy: 'partial' },
+        { classification: 'credit_card', strategy: 'partial' },
+      ],
+    },
+    'derived values refused': {
+      leaks: [...MASKING_LEAKS, ...CAST_ERROR_LEAKS],
+      rules: [
+        { classification: 'email', strategy: 'hash' },
+        { classification: 'credit_card', strategy: 'redact' },
+      ],
+      derived: 'refuse',
+      binary: 'refuse',
+    },
+  };
+
+  for (const [label, { leaks, ...masking }] of Object.entries(policies)) {
+    describe(label, () => {
+      let target: SuiteTarget;
+      let forms: string[];
+
+      beforeAll(async () => {
+        const gate = await startControlledGate(upstream, {
+          classification: CLASSIFICATION,
+          masking,
+        });
+        maskingGates.push(gate);
+        target = { kind: 'gate', url: gate.url() };
+        forms = await secretForms();
+      });
+
+      it('shows the real values to the direct role, so the check can see a leak', async () => {
+        const plain = await withSession(direct, (s) => s.run(MASKING_LEAKS[0]!.query));
+        expect(leaked(plain, forms).length).toBeGreaterThan(0);
+      });
+
+      for (const leak of leaks) {
+        it(leak.name, async () => {
+          const observed = await withSession(target, async (session) => {
+            await session.run('BEGIN');
+            const outcome = await session.run(leak.query);
+            await session.run('ROLLBACK');
+            return { outcome, notices: session.notices };
+          });
+          expect(leaked(observed, forms)).toEqual([]);
+        });
+      }
+
+      it('COPY TO STDOUT of classified columns, in text and binary', async () => {
+        const runs = [
+          await psql(target, 'COPY customers TO STDOUT'),
+          await psql(
+            target,
+            'COPY (SELECT lower(email), card_number FROM customers) TO STDOUT (FORMAT csv)',
+          ),
+          await psql(target, 'COPY customers (email) TO STDOUT (FORMAT binary)'),
+        ];
+        expect(leaked(runs, forms)).toEqual([]);
+      });
+    });
+  }
+});
+
+/** SQL text in a client encoding; only the characters the corpus uses outside ASCII. */
+function encoded(sql: string, encoding: string | undefined): Buffer {
+  if (encoding === undefined) return Buffer.from(sql, 'utf8');
+  const table: Record<string, Record<string, number[]>> = { SJIS: { '\u8868': [0x95, 0x5c] } };
+  const bytes = [...sql].flatMap((char) => {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x80) return [code];
+    const mapped = table[encoding]?.[char];
+    if (mapped === undefined) throw new Error(`no ${encoding} bytes for ${char} in this test`);
+    return mapped;
+  });
+  return Buffer.from(bytes);
+}
+
+describe('startup parameters that would make the server read text otherwise', () => {
+  for (const entry of STARTUP_BYPASS_ATTEMPTS) {
+    it(`refuses or neutralises: ${entry.name}`, async () => {
+      const before = await fingerprint();
+      const raw = await RawClient.connect(guarded.port);
+      try {
+        const startup = new MessageWriter().int32(StartupCode.protocol3);
+        const parameters = { user: 'app', database: 'app', ...entry.parameters };
+        for (const [name, value] of Object.entries(parameters))
+          startup.cstring(name).cstring(value);
+        raw.send(startup.byte(0).build());
+
+        // Refused: a FATAL before ReadyForQuery, then the connection closes.
+        const statuses = new Map<string, string>();
+        for (;;) {
+          const frame = await raw.next();
+          if (frame === undefined) throw new Error('closed without an answer');
+          if (frame.code === BackendCode.errorResponse) {
+            expect(readErrorFields(frame.body)).toMatchObject({ severity: 'FATAL' });
+            expect(await raw.next()).toBeUndefined();
+            return;
+          }
+          if (frame.code === BackendCode.parameterStatus) {
+            const { name, value } = readParameterStatus(frame.body);
+            statuses.set(name, value);
+          }
+          if (frame.code === BackendCode.readyForQuery) break;
+        }
+
+        // Neutralised: the server was told otherwise, and the smuggled statement never runs.
+        for (const [name, value] of Object.entries(entry.parameters)) {
+          expect({ name, value: statuses.get(name) }).not.toEqual({ name, value });
+        }
+        const sql = encoded(entry.sql, entry.parameters.client_encoding);
+        raw.send(new MessageWriter().bytes(sql).byte(0).build(FrontendCode.query));
+        await raw.until(BackendCode.readyForQuery);
+      } finally {
+        raw.close();
+        expect(await fingerprint()).toBe(before);
+      }
+    });
+  }
+});

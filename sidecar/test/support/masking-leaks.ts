@@ -1,0 +1,111 @@
+import type { SuiteQuery } from './suite-session.js';
+
+/**
+ * Queries that try to read the sample schema's classified columns (customers.email and
+ * customers.card_number) in a form the column-origin masking would not see: derived values,
+ * whole rows, aggregates, wrappers, binary format. Whatever the gate answers (masked rows or
+ * a refusal), no real value may come back, in any spelling of it (see leakForms).
+ */
+export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string }[] = [
+  { name: 'the columns themselves', query: 'SELECT email, card_number FROM customers' },
+  { name: 'lower(email)', query: 'SELECT lower(email) FROM customers' },
+  { name: 'upper(email)', query: 'SELECT upper(email) AS e FROM customers' },
+  { name: "email || ''", query: "SELECT email || '' AS e FROM customers" },
+  {
+    name: 'concat and format',
+    query: "SELECT concat(email, ''), format('%s', card_number) FROM customers",
+  },
+  { name: 'substr of the card', query: 'SELECT substr(card_number, 1, 12) FROM customers' },
+  { name: 'split_part of the email', query: "SELECT split_part(email, '@', 1) FROM customers" },
+  { name: 'reverse', query: 'SELECT reverse(email), reverse(card_number) FROM customers' },
+  {
+    name: 'base64 of the bytes',
+    query: "SELECT encode(convert_to(email, 'UTF8'), 'base64') FROM customers",
+  },
+  { name: 'hex of the bytes', query: "SELECT encode(card_number::bytea, 'hex') FROM customers" },
+  {
+    name: 'a cast chain',
+    query: 'SELECT email::varchar(200)::text, card_number::bytea FROM customers',
+  },
+  {
+    name: 'CASE around the column',
+    query: "SELECT CASE WHEN id > 0 THEN email ELSE '' END FROM customers",
+  },
+  { name: 'coalesce', query: "SELECT coalesce(card_number, 'none') FROM customers" },
+  { name: 'row_to_json', query: 'SELECT row_to_json(c) FROM customers c' },
+  { name: 'to_jsonb field', query: "SELECT to_jsonb(c) ->> 'email' FROM customers c" },
+  { name: 'the whole row', query: 'SELECT c FROM customers c' },
+  { name: 'the whole row as text', query: 'SELECT c::text FROM customers c' },
+  { name: 'a field of the whole row', query: 'SELECT (c).card_number FROM customers c' },
+  { name: 'array_agg', query: 'SELECT array_agg(card_number) FROM customers' },
+  { name: 'json_agg of rows', query: 'SELECT json_agg(c) FROM customers c' },
+  { name: 'string_agg', query: "SELECT string_agg(email, ',') FROM customers" },
+  { name: 'ARRAY subquery', query: 'SELECT ARRAY(SELECT email FROM customers)' },
+  { name: 'a scalar subquery', query: 'SELECT (SELECT card_number FROM customers WHERE id = 1)' },
+  { name: 'a CTE', query: 'WITH x AS (SELECT email AS e FROM customers) SELECT e FROM x' },
+  { name: 'a derived table', query: 'SELECT s.e FROM (SELECT email AS e FROM customers) s' },
+  { name: 'a UNION with literals', query: "SELECT 'x' UNION ALL SELECT email FROM customers" },
+  { name: 'LATERAL', query: 'SELECT l.v FROM customers c, LATERAL (SELECT c.email AS v) l' },
+  {
+    name: 'VALUES joined',
+    query: 'SELECT v.x FROM (VALUES (1)) t(i), LATERAL (SELECT card_number AS x FROM customers) v',
+  },
+  { name: 'unnest of an array', query: 'SELECT unnest(ARRAY[email, card_number]) FROM customers' },
+  { name: 'jsonb_build_object', query: "SELECT jsonb_build_object('e', email) FROM customers" },
+  { name: 'xmlelement', query: 'SELECT xmlelement(name e, email) FROM customers' },
+  {
+    name: 'UPDATE ... RETURNING',
+    query: 'UPDATE customers SET name = name WHERE id > 0 RETURNING email, card_number',
+  },
+  {
+    name: 'a prepared statement',
+    query: { text: 'SELECT email FROM customers WHERE id > $1', values: [0] },
+  },
+  {
+    name: 'binary format',
+    query: {
+      text: 'SELECT email, card_number, lower(email) FROM customers WHERE id > $1',
+      values: [0],
+      binary: true,
+    },
+  },
+  {
+    name: 'a quoted and qualified column',
+    query: 'SELECT "public"."customers"."email" FROM public.customers',
+  },
+  { name: 'an ORDER BY that leaks nothing', query: 'SELECT id FROM customers ORDER BY email' },
+  // NOTE: a unique violation leaks the key under every masking policy: `INSERT INTO customers
+  // (name, email, card_number) SELECT name, email, card_number FROM customers` answers 23505
+  // with detail `Key (email)=(ada@example.com) already exists.`, relayed unmasked. The gate
+  // masks rows only, never the fields of an ErrorResponse; the attempt is left out until it
+  // does (or refuses writes that can conflict on a classified column).
+];
+
+/**
+ * Errors that quote a value: a failed cast names it in the message. Under `derived: refuse`
+ * the cast is refused before it runs.
+ * NOTE: under `derived: mask` these leak: `SELECT email::int FROM customers` answers 22P02
+ * `invalid input syntax for type integer: "ada@example.com"` and `card_number::int` 22003
+ * `value "4111111111111111" is out of range for type integer`, relayed unmasked; they run
+ * here only against the refusing policy until the gate masks or refuses them under `mask`.
+ */
+export const CAST_ERROR_LEAKS: readonly { name: string; query: string }[] = [
+  { name: 'a cast error quoting the email', query: 'SELECT email::int FROM customers' },
+  { name: 'an out-of-range card number', query: 'SELECT card_number::int FROM customers' },
+];
+
+/** Spellings of a secret value that count as leaking it: as is, and easily reversed. */
+export function leakForms(value: string): string[] {
+  const forms = [
+    value,
+    value.toUpperCase(),
+    [...value].reverse().join(''),
+    Buffer.from(value).toString('base64'),
+    Buffer.from(value).toString('hex'),
+  ];
+  const at = value.indexOf('@');
+  if (at > 0) forms.push(value.slice(0, at + 1));
+  // Sixteen-digit cards: the first twelve are what partial masking hides.
+  else if (value.length > 12) forms.push(value.slice(0, 12));
+  return forms;
+}
