@@ -160,6 +160,19 @@ describe('pg through the gate', () => {
   });
 });
 
+describe('cancel requests with a wrong key', () => {
+  it('are ignored: the query runs on', async () => {
+    await withClient(gate.url(), async (client) => {
+      const key = client as unknown as { processID: number; secretKey: number };
+      const running = client.query('select pg_sleep(0.5) as slept');
+      const socket = connect({ host: '127.0.0.1', port: gate.port });
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.end(serialize.cancel(key.processID, key.secretKey ^ 1));
+      await expect(running).resolves.toMatchObject({ rowCount: 1 });
+    });
+  });
+});
+
 describe('notifications', () => {
   it('relays NOTIFY from one session to a LISTENing one', async () => {
     await withClient(gate.url(), async (listener) => {
