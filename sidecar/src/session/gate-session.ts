@@ -297,6 +297,21 @@ export class GateSession {
       parameters: { ...parameters, application_name: appName(parameters) },
       maxMessageSize: this.options.limits.maxMessageSize,
     });
+    // Until the relay takes the socket, an error (a reset) must not go unhandled: that would
+    // take the process down. Its 'close' ends the session once relaying.
+    this.upstream.socket.on('error', (error) =>
+      this.logger.debug({ err: error }, 'server socket error'),
+    );
+    this.upstream.socket.once('close', () => {
+      if (this.phase === SessionPhase.relaying) return;
+      void this.end(
+        new GateError({
+          sqlstate: SqlState.connectionFailure,
+          severity: 'FATAL',
+          message: 'the server closed the connection during startup',
+        }),
+      );
+    });
     if (this.isEnding()) return this.abandon();
     for (const status of this.upstream.parameterStatus) {
       const { name, value } = readParameterStatus(status.subarray(5));
