@@ -1,6 +1,9 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { openCluster, type Cluster } from '../src/cluster.js';
+import { describeHelmDryRun } from './suites/helm-dry-run-suite.js';
+import { describeInjection } from './suites/injection-suite.js';
 import { describeManifests } from './suites/manifests-suite.js';
+import { describeOperator } from './suites/operator-suite.js';
 
 // One control plane for the whole suite: it takes about ten seconds to start, and the
 // describe blocks below run in order against it (CRDs first, the operator later).
@@ -20,3 +23,7 @@ afterAll(async () => {
 }, 60_000);
 
 describeManifests(current);
+describeHelmDryRun(current);
+describeOperator(current, (world) => {
+  describeInjection(world);
+});
