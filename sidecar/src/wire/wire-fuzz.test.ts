@@ -4,49 +4,21 @@ import { readBindValues } from '../recording/bind-values.js';
 import * as backend from './backend-decoders.js';
 import { FrameReader, type Frame } from './frame-reader.js';
 import { readParse, readPassword, readQuery, readStartupPacket } from './frontend-messages.js';
-import { FrontendCode, StartupCode } from './message-codes.js';
 import { MessageWriter } from './message-writer.js';
+import {
+  chunks,
+  fuzzSettings,
+  mutated,
+  Random,
+  startupPacket,
+  typedStream,
+} from '../../test/support/wire-noise.js';
 
 // Each property runs for a time budget, not a count, so slow CI machines spend the same wall
-// clock. PORTCULLIS_FUZZ_MS lengthens every budget; PORTCULLIS_FUZZ_SEED replays a run.
-const BUDGET_MS = Number(process.env.PORTCULLIS_FUZZ_MS ?? 2000);
-const SEED = Number(process.env.PORTCULLIS_FUZZ_SEED ?? Date.now() % 2 ** 31);
+// clock (see fuzzSettings for lengthening and replaying a run).
+const { budgetMs: BUDGET_MS, seed: SEED } = fuzzSettings(2000);
 const TIMEOUT = BUDGET_MS + 30_000;
 const MAX_MESSAGE = 4096;
-
-/** A seeded generator (xorshift32 behind a splitmix-style scramble), so failures replay. */
-class Random {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    const mixed = Math.imul(this.state ^ (this.state >>> 16), 0x45d9f3b) >>> 0;
-    return mixed / 2 ** 32;
-  }
-
-  int(below: number): number {
-    return Math.floor(this.next() * below);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-
-  bytes(length: number): Buffer {
-    const out = Buffer.alloc(length);
-    for (let i = 0; i < length; i++) out[i] = this.int(256);
-    return out;
-  }
-}
 
 /** Runs body until the budget is spent; returns how many times it ran. */
 function forBudget(body: (random: Random, run: number) => void, seed = SEED): number {
@@ -73,54 +45,6 @@ function decodesOrViolates(decode: () => unknown): 'ok' | 'violation' {
     expectProtocolViolation(error);
     return 'violation';
   }
-}
-
-const TYPED_CODES = Object.values(FrontendCode);
-
-function typedMessage(random: Random): Buffer {
-  return new MessageWriter().bytes(random.bytes(random.int(64))).build(random.pick(TYPED_CODES));
-}
-
-/** A header whose length word is malformed: huge, negative, too small, or past the limit. */
-function badHeader(random: Random): Buffer {
-  const length = random.pick([
-    0x7fffffff,
-    -1,
-    -0x80000000,
-    -random.int(1 << 30),
-    random.int(4),
-    MAX_MESSAGE + 5 + random.int(1 << 20),
-  ]);
-  const header = Buffer.alloc(5);
-  header[0] = random.pick(TYPED_CODES);
-  header.writeInt32BE(length, 1);
-  return header;
-}
-
-/** A stream of typed messages with garbage, bad headers and a possible truncation mixed in. */
-function typedStream(random: Random): { bytes: Buffer; clean: boolean } {
-  const parts: Buffer[] = [];
-  let clean = true;
-  for (let n = random.int(12); n >= 0; n--) {
-    const choice = random.next();
-    if (choice < 0.6) parts.push(typedMessage(random));
-    else if (choice < 0.75) parts.push(badHeader(random));
-    else if (choice < 0.9) parts.push(random.bytes(1 + random.int(40)));
-    else parts.push(typedMessage(random).subarray(0, 1 + random.int(8)));
-    if (choice >= 0.6) clean = false;
-  }
-  return { bytes: Buffer.concat(parts), clean };
-}
-
-/** Splits bytes into random chunks, as TCP may deliver them. */
-function chunks(random: Random, bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const size = random.next() < 0.3 ? 1 : 1 + random.int(bytes.length);
-    out.push(bytes.subarray(at, at + size));
-    at += size;
-  }
-  return out;
 }
 
 /** Checks what a frame claims against its own bytes. */
@@ -164,7 +88,7 @@ describe(`wire fuzz (seed ${SEED}, ${BUDGET_MS} ms per property)`, () => {
     () => {
       const seen = { clean: 0, violated: 0, frames: 0 };
       const runs = forBudget((random) => {
-        const { bytes, clean } = typedStream(random);
+        const { bytes, clean } = typedStream(random, MAX_MESSAGE);
         const reader = new FrameReader({ maxMessageSize: MAX_MESSAGE });
         const { frames, violated } = drain(reader, chunks(random, bytes), 5);
         seen.frames += frames.length;
@@ -193,7 +117,10 @@ describe(`wire fuzz (seed ${SEED}, ${BUDGET_MS} ms per property)`, () => {
       const runs = forBudget((random) => {
         const first = startupPacket(random);
         const reader = new FrameReader({ maxMessageSize: MAX_MESSAGE, startup: true });
-        const pieces = chunks(random, Buffer.concat([first, typedStream(random).bytes]));
+        const pieces = chunks(
+          random,
+          Buffer.concat([first, typedStream(random, MAX_MESSAGE).bytes]),
+        );
         reader.push(pieces.shift() ?? Buffer.alloc(0));
         for (const piece of pieces) reader.push(piece);
 
@@ -249,49 +176,6 @@ describe(`wire fuzz (seed ${SEED}, ${BUDGET_MS} ms per property)`, () => {
     TIMEOUT,
   );
 });
-
-/** A first packet: a real startup, SSL, GSSENC or cancel request, or a malformed one. */
-function startupPacket(random: Random): Buffer {
-  const writer = new MessageWriter();
-  const choice = random.next();
-  if (choice < 0.35) {
-    writer.int32(StartupCode.protocol3);
-    for (let n = random.int(4); n > 0; n--) writer.cstring(`p${random.int(9)}`).cstring('v');
-    if (random.next() < 0.8) writer.byte(0);
-  } else if (choice < 0.45) {
-    writer.int32(random.pick([StartupCode.sslRequest, StartupCode.gssEncRequest]));
-  } else if (choice < 0.55) {
-    writer.int32(StartupCode.cancelRequest).int32(random.int(1 << 30));
-    if (random.next() < 0.7) writer.int32(random.int(1 << 30) - (1 << 29));
-  } else if (choice < 0.8) {
-    // A protocol version the gate does not speak (2.0, 4.0, garbage), then anything.
-    writer.int32(random.pick([2 << 16, 4 << 16, random.int(2 ** 31), -random.int(2 ** 31)]));
-    writer.bytes(random.bytes(random.int(30)));
-  } else {
-    // A length word out of bounds: below 8, negative, or past PostgreSQL's 10 000 bytes.
-    const header = Buffer.alloc(8);
-    header.writeInt32BE(random.pick([0, 4, 7, -8, -0x80000000, 10_001, 0x7fffffff]), 0);
-    header.writeInt32BE(StartupCode.protocol3, 4);
-    return header;
-  }
-  return writer.build();
-}
-
-/** A body changed by a few edits: truncation, flipped bytes, inserted garbage, or random. */
-function mutated(random: Random, body: Buffer): Buffer {
-  if (random.next() < 0.15) return random.bytes(random.int(48));
-  let out = Buffer.from(body);
-  for (let n = random.int(4); n > 0; n--) {
-    const at = random.int(out.length + 1);
-    const choice = random.next();
-    if (choice < 0.3) out = out.subarray(0, at);
-    else if (choice < 0.6 && out.length > 0) out[at % out.length] = random.int(256);
-    else if (choice < 0.8)
-      out = Buffer.concat([out.subarray(0, at), random.bytes(1 + random.int(6)), out.subarray(at)]);
-    else if (out.length >= at + 4) out.writeInt32BE(random.pick([-2, -1, 0x7fffffff, 0x8000]), at);
-  }
-  return out;
-}
 
 type Decoder = readonly [string, (body: Buffer) => unknown, (random: Random) => Buffer];
 
