@@ -178,7 +178,7 @@ function webhookConfigurations(): { mutating: KubeObject; validating: KubeObject
           // pods that run the gate, by container name, which no update can change.
           name: 'gatedpods.portcullis.dev',
           clientConfig: { url: `${base}/validate-pods` },
-          rules: [rule('pods', ['UPDATE']), rule('pods/ephemeralcontainers', ['UPDATE'])],
+          rules: [rule('pods', ['CREATE', 'UPDATE']), rule('pods/ephemeralcontainers', ['UPDATE'])],
           namespaceSelector: notOurs,
           matchConditions: [{ name: 'runs-the-gate', expression: GATED_POD }],
           failurePolicy: 'Fail',
@@ -483,6 +483,47 @@ describe('injection through the real API server', () => {
     );
     const bump = { spec: { containers: [{ name: 'app', image: 'registry.example/orders:2' }] } };
     await expect(api.patch(pod, bump, 'strategic')).resolves.toBeDefined();
+  });
+
+  it('accepts a copy of its own gate as stored, refuses a tampered one or an unlabelled one', async () => {
+    const stored = await api.get(`/api/v1/namespaces/${APP_NS}/pods/orders-1`);
+    const copy = (name: string, tamper: (spec: ReturnType<typeof podSpec>) => void = () => {}) => {
+      const spec = structuredClone(stored.spec) as Record<string, unknown>;
+      delete spec.ephemeralContainers;
+      delete spec.priority;
+      tamper(spec as ReturnType<typeof podSpec>);
+      return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace: APP_NS,
+          labels: stored.metadata!.labels,
+          annotations: stored.metadata!.annotations,
+        },
+        spec,
+      };
+    };
+    const pods = `/api/v1/namespaces/${APP_NS}/pods`;
+
+    // The gate as the API server stored it, defaults and all, passes the injected-gate check.
+    const again = await api.create(pods, copy('orders-copy'));
+    expect(podSpec(again).initContainers!.filter((c) => c.name === 'portcullis-gate')).toHaveLength(
+      1,
+    );
+
+    const tampered = copy('orders-evil', (spec) => {
+      (spec.initContainers![0] as { args: string[] }).args[1] = 'https://evil.example';
+    });
+    await expect(api.create(pods, tampered)).rejects.toThrow(
+      /carries the portcullis.dev\/injected annotation, but its portcullis-gate container is not/,
+    );
+
+    const unlabelled = copy('orders-sneaky');
+    unlabelled.metadata.labels = { app: 'orders' };
+    await expect(api.create(pods, unlabelled)).rejects.toThrow(
+      /may run a container named portcullis-gate only as the operator injects it/,
+    );
   });
 
   it('leaves an unlabelled pod alone', async () => {

@@ -201,6 +201,13 @@ describe('GET /v1/bundle', () => {
       /pod-bound/,
     ],
     [
+      'a pod in a namespace that is never injected',
+      { authorization: 'Bearer system-token' },
+      () => reviewer.podToken('system-token', 'dns', 'coredns', 'kube-system'),
+      403,
+      /namespace kube-system is never injected/,
+    ],
+    [
       'a pod with another service account',
       { authorization: 'Bearer other-sa' },
       () => reviewer.podToken('other-sa', 'orders-1', 'intruder'),

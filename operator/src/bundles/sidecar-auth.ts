@@ -36,6 +36,8 @@ export interface SidecarAuthDeps {
   reviewer: TokenReviewer;
   /** How long to wait for a pod the cache has not seen yet (a sidecar calls right after start). */
   podWaitMs?: number;
+  /** Namespaces the operator never injects: a gate found there was not put there by it. */
+  isExcludedNamespace?: (namespace: string) => boolean;
 }
 
 /**
@@ -72,6 +74,9 @@ export async function authenticateSidecar(
     throw new SidecarAuthError(403, 'only a pod-bound service-account token is accepted');
   }
   const [namespace, account] = parts as [string, string];
+  if (deps.isExcludedNamespace?.(namespace) === true) {
+    throw new SidecarAuthError(403, `namespace ${namespace} is never injected`);
+  }
 
   const pod = await findPod(deps, namespace, podName, signal);
   if (pod === undefined) throw new SidecarAuthError(403, `pod ${namespace}/${podName} not found`);

@@ -197,6 +197,17 @@ describe('/validate-pods', () => {
     expect((await plainUpdate(appBumped, gated())).allowed).toBe(true);
   });
 
+  it('refuses a new pod with a gate of its own unless the injection saw it', async () => {
+    const create = (object: unknown) =>
+      review('/validate-pods', { kind: podKind, namespace: 'shop', object });
+    const unlabelled = gated();
+    unlabelled.metadata!.labels = { app: 'orders' };
+    expect((await create(unlabelled)).status?.message).toMatch(
+      /may run a container named portcullis-gate only as the operator injects it/,
+    );
+    expect((await create(gated())).allowed).toBe(true);
+  });
+
   it('allows anything in a pod without the gate', async () => {
     const object = pod();
     object.spec!.ephemeralContainers = [

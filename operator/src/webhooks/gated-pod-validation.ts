@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { allow, refuse, type AdmissionRequest, type AdmissionVerdict } from './admission-review.js';
-import { SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
+import { INJECT_LABEL, SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
 
 /**
  * /validate-pods. For the pods/ephemeralcontainers subresource (`kubectl debug`): in a pod
@@ -8,9 +8,10 @@ import { SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
  * (targetContainerName) nor mount the gate's token, since either reaches the credential the
  * gate holds. Whether a pod runs the gate is read from its container names, which cannot
  * change, rather than from labels or annotations, which can. For a plain pod update: the gate's
- * image stays as injected.
+ * image stays as injected. For a pod CREATE: a gate only as injected.
  */
 export function validateGatedPod(request: AdmissionRequest): AdmissionVerdict {
+  if (request.operation === 'CREATE' && !request.subResource) return injectedByUs(request);
   if (request.operation !== 'UPDATE') return allow();
   if (request.subResource === undefined || request.subResource === '') {
     return gateUnchanged(request);
@@ -64,5 +65,23 @@ function gateUnchanged(request: AdmissionRequest): AdmissionVerdict {
   return refuse(
     `the image of ${SIDECAR_CONTAINER} cannot change in a running pod; recreate the pod ` +
       '(a rollout of its workload) to get another gate image',
+  );
+}
+
+/**
+ * A new pod may run a container named portcullis-gate only if it carries the inject label:
+ * then the mutating webhook saw it, and either injected the gate or checked the one it has.
+ * Without the label nobody checked it, and its gate could be anything.
+ */
+function injectedByUs(request: AdmissionRequest): AdmissionVerdict {
+  const pod = request.object as V1Pod | undefined;
+  const spec = pod?.spec;
+  const gated = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].some(
+    (c) => c.name === SIDECAR_CONTAINER,
+  );
+  if (!gated || pod?.metadata?.labels?.[INJECT_LABEL] === 'true') return allow();
+  return refuse(
+    `a pod may run a container named ${SIDECAR_CONTAINER} only as the operator injects it: ` +
+      `label the pod ${INJECT_LABEL}: "true" and leave the container out`,
   );
 }

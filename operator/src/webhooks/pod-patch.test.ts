@@ -237,6 +237,38 @@ describe('buildPodPatch: idempotence', () => {
     expect(run({ name: 'again', pod: after })).toEqual({ patch: [], skipped: 'already injected' });
   });
 
+  it('accepts its own gate after the API server filled in defaults', () => {
+    const first = run({ name: 'first', pod: pod() });
+    if (!('record' in first)) throw new Error('expected a patch');
+    const stored = applyJsonPatch(pod(), first.patch);
+    const gate = stored.spec!.initContainers![0]!;
+    gate.terminationMessagePath = '/dev/termination-log';
+    gate.imagePullPolicy = 'IfNotPresent';
+    gate.startupProbe!.timeoutSeconds = 1;
+    gate.readinessProbe!.failureThreshold = 3;
+    gate.startupProbe!.httpGet!.scheme = 'HTTP';
+    gate.env![0]!.valueFrom!.fieldRef!.apiVersion = 'v1';
+    gate.resources!.requests!.cpu = '0.05';
+    expect(run({ name: 'again', pod: stored })).toEqual({ patch: [], skipped: 'already injected' });
+  });
+
+  it.each<[string, (gate: V1Container) => void]>([
+    ['another image', (g) => (g.image = 'evil/gate:1')],
+    ['another operator URL', (g) => (g.args![1] = 'https://evil.example')],
+    ['an extra env var', (g) => g.env!.push({ name: 'NODE_OPTIONS', value: '--inspect=0.0.0.0' })],
+    ['a postStart hook', (g) => (g.lifecycle = { postStart: { exec: { command: ['sh'] } } })],
+    ['an extra mount', (g) => g.volumeMounts!.push({ name: 'code', mountPath: '/app' })],
+  ])('refuses a pod made to look injected, with %s', (_name, tamper) => {
+    const first = run({ name: 'first', pod: pod() });
+    if (!('record' in first)) throw new Error('expected a patch');
+    const forged = applyJsonPatch(pod(), first.patch);
+    tamper(forged.spec!.initContainers![0]!);
+    const result = run({ name: 'forged', pod: forged });
+    expect('refuse' in result && result.refuse).toMatch(
+      /carries the portcullis.dev\/injected annotation, but its portcullis-gate container is not/,
+    );
+  });
+
   it.each(['kube-system', 'portcullis-system'])('never injects in %s', (namespace) => {
     const config = { excludedNamespaces: ['portcullis-system'] };
     expect(run({ name: 'excluded', pod: pod(), namespace, config })).toEqual({

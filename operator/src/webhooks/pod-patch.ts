@@ -8,6 +8,7 @@ import {
   TOKEN_VOLUME,
 } from './injection-names.js';
 import { gateContainer, gateVolumes } from './gate-container.js';
+import { injectedGateProblem, podIdentity } from './injected-gate-check.js';
 import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
 import { assignLocalPorts } from './local-ports.js';
 import { sidecarSettingsFor, type SidecarSettings } from './sidecar-settings.js';
@@ -93,6 +94,11 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
     return { patch: [], skipped: `namespace ${namespace} is never injected` };
   }
   if (pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined) {
+    // A reinvocation sees its own gate; a pod made to look injected is refused.
+    const problem = injectedGateProblem(pod, namespace, config);
+    if (problem !== undefined) {
+      return { refuse: `the pod carries the ${INJECTED_ANNOTATION} annotation, but ${problem}` };
+    }
     return { patch: [], skipped: 'already injected' };
   }
   if (spec === undefined) return { refuse: 'the pod has no spec' };
@@ -135,9 +141,7 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
     }
   }
 
-  const account = spec.serviceAccountName ?? 'default';
-  const identity = `system:serviceaccount:${namespace}:${account}`;
-  const gate = gateContainer(config, settings.settings, identity);
+  const gate = gateContainer(config, settings.settings, podIdentity(pod, namespace));
   if (config.nativeSidecars) {
     patch.push(insertFirst('/spec/initContainers', spec.initContainers, gate));
   } else {

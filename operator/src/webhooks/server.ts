@@ -15,7 +15,7 @@ import type { ServingTls } from '../tls/serving-tls.js';
 import { admissionRouter } from './admission-router.js';
 import type { CacheView } from './cache-view.js';
 import { HttpsMetrics } from './https-metrics.js';
-import type { PodPatchConfig } from './pod-patch.js';
+import { isExcludedNamespace, type PodPatchConfig } from './pod-patch.js';
 
 /** What startHttpsServer needs; the operator's cli.ts builds it from its flags. */
 export interface HttpsServerOptions {
@@ -58,6 +58,7 @@ export interface RunningHttpsServer {
 export function operatorApp(options: HttpsServerOptions): express.Express {
   const { cache, log } = options;
   const reviewer = options.tokenReviewer ?? new KubeTokenReviewer(options.client);
+  const excluded = (namespace: string) => isExcludedNamespace(namespace, options.patchConfig);
   const patchConfig = (): PodPatchConfig => ({
     ...options.patchConfig,
     operatorCaPem: options.patchConfig.operatorCaPem ?? options.tls.current().caPem,
@@ -68,12 +69,21 @@ export function operatorApp(options: HttpsServerOptions): express.Express {
   app.disable('x-powered-by');
   app.use(metrics.countRequests());
   app.use(admissionRouter({ cache, patchConfig, log, metrics, now: options.now }));
-  app.use(bundleRouter({ cache, reviewer, log, maxWaitMs: options.maxWaitMs }));
+  app.use(
+    bundleRouter({
+      cache,
+      reviewer,
+      log,
+      maxWaitMs: options.maxWaitMs,
+      isExcludedNamespace: excluded,
+    }),
+  );
   app.use(
     approvalsRouter({
       cache,
       reviewer,
       log,
+      isExcludedNamespace: excluded,
       writer: options.accessRequestWriter ?? new KubeAccessRequestWriter(options.client),
       maxWaitMs: options.maxWaitMs,
       now: options.now,
