@@ -87,6 +87,10 @@ export async function authenticateSidecar(
   if ((pod.spec?.serviceAccountName ?? 'default') !== account) {
     throw new SidecarAuthError(403, `pod ${namespace}/${podName} runs as another service account`);
   }
+  // NOTE: this trusts the pod's shape; that its portcullis-gate container is the operator's
+  // is guaranteed at admission, by /mutate-pods and /validate-pods. In a cluster where the
+  // gatedpods webhook (/validate-pods) is not registered, a pod created without the inject
+  // label could carry a gate of its own making and receive the bundle.
   const problem = gateTokenProblem(pod);
   if (problem !== undefined) {
     throw new SidecarAuthError(403, `pod ${namespace}/${podName} was not injected: ${problem}`);
