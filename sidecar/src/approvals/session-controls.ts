@@ -5,7 +5,7 @@ import type { Identity } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
 import type { Decision } from '../policy/decision.js';
 import { qualifiedName } from '../policy/decision.js';
-import { RowBudgets, rowLimitExceeded } from '../limits/row-budget.js';
+import { RowBudgets, rowLimitExceeded, type RowWindow } from '../limits/row-budget.js';
 import type { RecordSink } from '../recording/record-writer.js';
 import { SessionRecorder, type ParameterValue } from '../recording/session-recorder.js';
 import { scrubStatement, scrubValues } from '../recording/value-scrubber.js';
@@ -77,8 +77,10 @@ export class SessionControls {
   private readonly policyName: string;
   private readonly identityName: string;
   private readonly rowsPerMinute: number | undefined;
+  private readonly thresholds: boolean;
+  /** This identity's shared window, held while the session lives (when a limit applies). */
+  private readonly budget: { window: RowWindow; release: () => void } | undefined;
   private readonly dataSource: string;
-  private lastMasker: CountingMasker | undefined;
   /** Aborts the hold in progress when the client cancels it. */
   private holdCancel: AbortController | undefined;
   private maskedCounts = new Map<string, number>();
@@ -93,6 +95,9 @@ export class SessionControls {
     this.identityName = identity.name;
     this.dataSource = decision.dataSource.metadata.name;
     this.rowsPerMinute = decision.policy.spec.limits.rowsPerMinute;
+    const rules = decision.policy.spec.approval?.rules ?? [];
+    this.thresholds = rules.some((rule) => rule.rowsOver !== undefined);
+    if (this.rowsPerMinute !== undefined) this.budget = options.budgets.hold(identity.name);
     const recording = decision.policy.spec.recording;
     if (options.recording && recording.enabled) {
       // Rows are kept only when they were masked on their way: a policy that classifies or
@@ -117,6 +122,11 @@ export class SessionControls {
   /** Whether the relay should hand over each delivered row (the recording keeps rows). */
   get wantsRows(): boolean {
     return this.recorder?.includeRows ?? false;
+  }
+
+  /** Whether row() must see every row: a row limit, a row threshold, or rows recorded. */
+  get watchesRows(): boolean {
+    return this.rowsPerMinute !== undefined || this.thresholds || this.wantsRows;
   }
 
   /** A Query was checked; verdict is a GateError when its check threw. */
@@ -172,17 +182,17 @@ export class SessionControls {
     });
   }
 
-  /** The next DataRow from the server: deliver it, or hold or cut the result here. */
-  row(masker: unknown): RowStep {
-    if (masker !== undefined && typeof (masker as CountingMasker).takeCounts === 'function') {
-      this.lastMasker = masker as CountingMasker;
-    }
+  /**
+   * The next DataRow (or CopyData) from the server: deliver it, or hold or cut the result
+   * here. The relay may skip the call when watchesRows is false.
+   */
+  row(): RowStep {
     const result = this.results.current();
     if (result !== undefined && this.overThreshold(result)) {
       return { kind: 'hold', decision: this.holdRows(result) };
     }
-    if (this.rowsPerMinute !== undefined) {
-      if (!this.options.budgets.take(this.identityName, this.rowsPerMinute)) {
+    if (this.budget !== undefined && this.rowsPerMinute !== undefined) {
+      if (!this.budget.window.take(this.rowsPerMinute)) {
         this.recorder?.emit('limit', { rule: 'limits.rowsPerMinute', limit: this.rowsPerMinute });
         return { kind: 'cut', error: this.rowLimitError() };
       }
@@ -203,21 +213,25 @@ export class SessionControls {
     );
   }
 
-  /** CommandComplete (tag), EmptyQueryResponse or PortalSuspended (suspended). */
-  resultDone(tag: string | undefined, suspended: boolean): void {
-    const rows = this.results.current()?.rows;
-    this.takeMaskedCounts();
+  /**
+   * CommandComplete (tag), EmptyQueryResponse or PortalSuspended (suspended); masker is the
+   * result's row masker, whose counts of masked values are taken here.
+   */
+  resultDone(tag: string | undefined, suspended: boolean, masker?: unknown): void {
+    const counted = this.results.current()?.rows ?? 0;
+    this.takeMaskedCounts(masker);
     if (!suspended) {
       const masked = Object.fromEntries(this.maskedCounts);
-      this.recorder?.emit('result', { tag: tag ?? null, rows: rows ?? 0, masked });
+      const rows = rowsOfTag(tag) ?? counted;
+      this.recorder?.emit('result', { tag: tag ?? null, rows, masked });
       this.maskedCounts = new Map();
     }
     this.results.resultDone(suspended);
   }
 
   /** A result the client never sees (cut): forgotten without a record. */
-  resultDropped(): void {
-    this.takeMaskedCounts();
+  resultDropped(masker?: unknown): void {
+    this.takeMaskedCounts(masker);
     this.maskedCounts = new Map();
     this.results.resultDone(false);
   }
@@ -231,8 +245,8 @@ export class SessionControls {
    * An ErrorResponse from the server; message undefined for the stand-in error of a refusal,
    * which refused() recorded already.
    */
-  error(code: string, message: string | undefined): void {
-    this.takeMaskedCounts();
+  error(code: string, message: string | undefined, masker?: unknown): void {
+    this.takeMaskedCounts(masker);
     this.maskedCounts = new Map();
     if (message !== undefined) {
       this.recorder?.emit('error', { sqlstate: code, message: scrubValues(message) });
@@ -262,6 +276,7 @@ export class SessionControls {
   /** The session ended: stops waiting for any decision and writes the last record. */
   end(reason: string): void {
     this.abort.abort();
+    this.budget?.release();
     this.recorder?.emit('session_end', { reason });
   }
 
@@ -387,11 +402,9 @@ export class SessionControls {
     });
   }
 
-  private takeMaskedCounts(): void {
-    const masker = this.lastMasker;
-    this.lastMasker = undefined;
-    if (masker === undefined) return;
-    for (const { rule, count } of masker.takeCounts()) {
+  private takeMaskedCounts(masker: unknown): void {
+    if (typeof (masker as Partial<CountingMasker> | undefined)?.takeCounts !== 'function') return;
+    for (const { rule, count } of (masker as CountingMasker).takeCounts()) {
       this.maskedCounts.set(rule, (this.maskedCounts.get(rule) ?? 0) + count);
       this.options.metrics?.rowsMasked.inc({ data_source: this.dataSource, rule }, count);
     }
@@ -420,6 +433,12 @@ function describeVerdict(verdict: Verdict | GateError): {
   if (verdict instanceof GateError) return { decision: 'refused', rule: 'parse' };
   if (verdict.action === 'allow') return { decision: 'allowed' };
   return { decision: verdict.action === 'refuse' ? 'refused' : 'held', rule: verdict.rule };
+}
+
+/** The row count a CommandComplete tag ends with (SELECT 5, INSERT 0 5, COPY 5), if any. */
+function rowsOfTag(tag: string | undefined): number | undefined {
+  const count = tag === undefined ? undefined : /\s(\d+)$/.exec(tag)?.[1];
+  return count === undefined ? undefined : Number(count);
 }
 
 /** Every table the statements read or write, once. */

@@ -37,6 +37,23 @@ describe('RowBudgets', () => {
     expect(budgets.used('a')).toBe(0);
   });
 
+  it('keeps a held window across prunes, so sessions of one identity share one budget', () => {
+    let now = 0;
+    const budgets = new RowBudgets(() => now);
+    const first = budgets.hold('a');
+    now = 120_000;
+    budgets.prune();
+    const second = budgets.hold('a');
+    expect(second.window).toBe(first.window);
+    expect(first.window.take(1)).toBe(true);
+    expect(second.window.take(1)).toBe(false);
+    first.release();
+    second.release();
+    now = 240_000;
+    budgets.prune();
+    expect(budgets.hold('a').window).not.toBe(first.window);
+  });
+
   it('says which policy and rule stopped the rows, with SQLSTATE 53400', () => {
     const error = rowLimitExceeded('shop/web', 'system:serviceaccount:shop:web', 100);
     expect(error.sqlstate).toBe(ROW_LIMIT_SQLSTATE);

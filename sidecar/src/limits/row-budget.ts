@@ -6,13 +6,36 @@ export const ROW_LIMIT_SQLSTATE = '53400';
 const WINDOW_SECONDS = 60;
 
 /** The rows one identity received, per second, over the last minute. */
-class Window {
+export class RowWindow {
   private readonly buckets = new Uint32Array(WINDOW_SECONDS);
   private second = 0;
-  total = 0;
+  private total = 0;
+  /** Sessions holding this window; it is pruned only when none does. */
+  refs = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  /**
+   * Counts one row and returns true when it fits in limit rows per minute; false (the row is
+   * not counted) when it would exceed it.
+   */
+  take(limit: number): boolean {
+    this.advance();
+    if (this.total >= limit) return false;
+    this.buckets[this.second % WINDOW_SECONDS]!++;
+    this.total++;
+    return true;
+  }
+
+  /** Rows counted in the current window. */
+  used(): number {
+    this.advance();
+    return this.total;
+  }
 
   /** Moves the window to now, forgetting the seconds that fell out of it. */
-  advance(nowSecond: number): void {
+  private advance(): void {
+    const nowSecond = Math.floor(this.now() / 1_000);
     if (nowSecond <= this.second) return;
     const gone = Math.min(nowSecond - this.second, WINDOW_SECONDS);
     for (let i = 1; i <= gone; i++) {
@@ -21,11 +44,6 @@ class Window {
       this.buckets[slot] = 0;
     }
     this.second = nowSecond;
-  }
-
-  add(count: number): void {
-    this.buckets[this.second % WINDOW_SECONDS]! += count;
-    this.total += count;
   }
 }
 
@@ -37,41 +55,64 @@ class Window {
  * NOTE: the budget is per gate process; an identity using several pods gets one per pod.
  */
 export class RowBudgets {
-  private readonly windows = new Map<string, Window>();
+  private readonly windows = new Map<string, RowWindow>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** now: the clock; by default one read every 100 ms, not per row (see coarseClock). */
+  constructor(private readonly now: () => number = coarseClock()) {}
 
-  /**
-   * Counts one row for identity and returns true when it fits in limit rows per minute;
-   * false (the row is not counted) when it would exceed it.
-   */
-  take(identity: string, limit: number): boolean {
+  /** The window of identity, held until release() is called. */
+  hold(identity: string): { window: RowWindow; release: () => void } {
     let window = this.windows.get(identity);
     if (window === undefined) {
-      window = new Window();
+      window = new RowWindow(this.now);
       this.windows.set(identity, window);
     }
-    window.advance(Math.floor(this.now() / 1_000));
-    if (window.total + 1 > limit) return false;
-    window.add(1);
-    return true;
+    window.refs++;
+    const held = window;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      held.refs--;
+    };
+    return { window, release };
+  }
+
+  /** Counts one row for identity (see RowWindow.take). */
+  take(identity: string, limit: number): boolean {
+    const { window, release } = this.hold(identity);
+    release();
+    return window.take(limit);
   }
 
   /** Rows counted for identity in the current window. */
   used(identity: string): number {
-    const window = this.windows.get(identity);
-    if (window === undefined) return 0;
-    window.advance(Math.floor(this.now() / 1_000));
-    return window.total;
+    return this.windows.get(identity)?.used() ?? 0;
   }
 
-  /** Forgets identities that received nothing in the last minute (call now and then). */
+  /** Forgets identities no session holds that received nothing in the last minute. */
   prune(): void {
     for (const [identity, window] of this.windows) {
-      window.advance(Math.floor(this.now() / 1_000));
-      if (window.total === 0) this.windows.delete(identity);
+      if (window.refs === 0 && window.used() === 0) this.windows.delete(identity);
     }
   }
+}
+
+let coarseNow = Date.now();
+let ticking: NodeJS.Timeout | undefined;
+
+/**
+ * A clock read from a variable that a timer refreshes every 100 ms: the window has one-second
+ * buckets, and reading the system clock for every row costs more than the rest of the count
+ * (where clock_gettime is a system call, as in some sandboxes).
+ */
+export function coarseClock(): () => number {
+  if (ticking === undefined) {
+    coarseNow = Date.now();
+    ticking = setInterval(() => (coarseNow = Date.now()), 100);
+    ticking.unref();
+  }
+  return () => coarseNow;
 }
 
 /** The error a client gets when its identity went over its rows-per-minute budget. */

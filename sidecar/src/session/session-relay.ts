@@ -34,6 +34,7 @@ import { ResponseTracker } from './response-tracker.js';
 import { statementRefused } from './session-errors.js';
 import { parameterStatusProblem } from './startup-parameters.js';
 import type {
+  RowMasker,
   RowMaskerFactory,
   SessionStatementGate,
   StatementInfo,
@@ -468,14 +469,16 @@ export class SessionRelay {
       case BackendCode.copyData: {
         // COPY ... TO STDOUT sends each row in its own CopyData (a binary copy's header and
         // trailer ride along, so such a copy counts one row more).
-        const step = controls.row(undefined);
+        if (!controls.watchesRows) return false;
+        const step = controls.row();
         return step.kind === 'pass' ? false : this.stopResult(frame, step);
       }
       case BackendCode.dataRow: {
-        const masker = this.tracker.enabled ? this.tracker.maskerForRow() : undefined;
-        const step = controls.row(masker);
+        if (!controls.watchesRows) return false;
+        const step = controls.row();
         if (step.kind !== 'pass') return this.stopResult(frame, step);
         if (!controls.wantsRows) return false;
+        const masker = this.resultMasker();
         const cells = readDataRow(frame.body);
         const sent = masker?.active ? masker.maskRow(cells) : cells;
         controls.delivered(sent, this.formats);
@@ -486,19 +489,19 @@ export class SessionRelay {
         if (controls.wantsRows) this.formats = readRowDescription(frame.body).map((c) => c.format);
         return false;
       case BackendCode.commandComplete:
-        controls.resultDone(readCommandComplete(frame.body), false);
+        controls.resultDone(readCommandComplete(frame.body), false, this.resultMasker());
         return false;
       case BackendCode.emptyQueryResponse:
         controls.resultDone(undefined, false);
         return false;
       case BackendCode.portalSuspended:
-        controls.resultDone(undefined, true);
+        controls.resultDone(undefined, true, this.resultMasker());
         return false;
       case BackendCode.errorResponse: {
         const fields = readErrorFields(frame.body);
         // A refusal's stand-in error: the statement record already says it was refused.
         const standIn = fields.message.includes('portcullis_refused_');
-        controls.error(fields.code, standIn ? undefined : fields.message);
+        controls.error(fields.code, standIn ? undefined : fields.message, this.resultMasker());
         return false;
       }
       case BackendCode.readyForQuery:
@@ -506,6 +509,11 @@ export class SessionRelay {
         return false;
     }
     return false;
+  }
+
+  /** The masker of the result the next row belongs to, when the session masks. */
+  private resultMasker(): RowMasker | undefined {
+    return this.tracker.enabled ? this.tracker.maskerForRow() : undefined;
   }
 
   /** A row the controls stopped: wait for a decision with the server paused, or cut. */
@@ -578,8 +586,11 @@ export class SessionRelay {
 
   private cutting(frame: Frame, out: OutputBatch, controls: SessionControls | undefined): boolean {
     if (frame.code !== BackendCode.readyForQuery) {
-      if (frame.code === BackendCode.errorResponse) controls?.error('57014', undefined);
-      else if (frame.code === BackendCode.commandComplete) controls?.resultDropped();
+      if (frame.code === BackendCode.errorResponse) {
+        controls?.error('57014', undefined, this.resultMasker());
+      } else if (frame.code === BackendCode.commandComplete) {
+        controls?.resultDropped(this.resultMasker());
+      }
       this.serverMessage(frame, new OutputBatch());
       return true;
     }
