@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { openCluster, type Cluster } from '../src/cluster.js';
+import { describeFailover } from './suites/failover-suite.js';
 import { describeHelmDryRun } from './suites/helm-dry-run-suite.js';
 import { describeInjection } from './suites/injection-suite.js';
 import { describeManifests } from './suites/manifests-suite.js';
@@ -26,4 +27,5 @@ describeManifests(current);
 describeHelmDryRun(current);
 describeOperator(current, (world) => {
   describeInjection(world);
+  describeFailover(world);
 });

@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import type { MinterCredential } from '@portcullis/testkit';
 import type { KubeObject } from '../../src/kube-api.js';
 import { ensureNamespace } from '../../src/namespaces.js';
 import {
@@ -14,6 +15,8 @@ import {
 import { waitFor } from '../../src/wait-for.js';
 
 export const APP_SA = 'orders';
+/** The real login of the `broken` DataSource's minter, whose Secret holds a wrong password. */
+export let brokenMinter: MinterCredential | undefined;
 export const APP_LABELS = { app: 'orders', 'portcullis.dev/inject': 'true' };
 const SIDECAR = 'portcullis-gate';
 
@@ -73,7 +76,7 @@ export function describeInjection(world: () => OperatorWorld): void {
 
     test('a minter Secret with a wrong password makes it not Ready, saying why', async () => {
       const wrong = 'not-the-password-e2e';
-      await createDataSource(world(), 'broken', ['orders_reader'], wrong);
+      brokenMinter = await createDataSource(world(), 'broken', ['orders_reader'], wrong);
       const condition = await waitFor('DataSource broken not Ready', async () => {
         const found = await readyCondition(world().cluster, 'datasources', 'broken');
         return found?.status === 'False' ? found : undefined;

@@ -6,6 +6,7 @@ import {
   createMinterRole,
   freePort,
   startPostgres,
+  type MinterCredential,
   type PostgresServer,
 } from '@portcullis/testkit';
 import type { Cluster } from '../../src/cluster.js';
@@ -29,8 +30,11 @@ export interface OperatorWorld {
   dir: string;
   operatorKubeconfig: string;
   operator: OperatorProcess;
-  /** Starts another operator process with the chart's args (leader election, restarts). */
-  startOperator(identity: string): Promise<OperatorProcess>;
+  /**
+   * Starts another operator process with the chart's args; httpsPort defaults to the one the
+   * webhooks call (only one process can serve it).
+   */
+  startOperator(identity: string, httpsPort?: number): Promise<OperatorProcess>;
 }
 
 export const OPERATOR_NS = 'portcullis-system';
@@ -168,7 +172,7 @@ export async function createDataSource(
   name: string,
   grantableRoles: string[],
   password?: string,
-): Promise<void> {
+): Promise<MinterCredential> {
   const { cluster: c, db } = world;
   for (const role of grantableRoles) {
     await db.sql(
@@ -196,6 +200,7 @@ export async function createDataSource(
   };
   const list = { apiVersion: 'v1', kind: 'List', items: [secret, dataSource] };
   await c.kubectl.ok(['apply', '-f', '-'], JSON.stringify(list));
+  return minter;
 }
 
 /** Creates a pod and returns the server's answer, or the refusal it gave. */
