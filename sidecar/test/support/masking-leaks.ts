@@ -74,6 +74,26 @@ export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string 
     query: 'SELECT "public"."customers"."email" FROM public.customers',
   },
   { name: 'an ORDER BY that leaks nothing', query: 'SELECT id FROM customers ORDER BY email' },
+  {
+    name: 'a cursor',
+    query: 'DECLARE leak CURSOR FOR SELECT email, card_number FROM customers; FETCH ALL FROM leak',
+  },
+  {
+    name: 'PREPARE and EXECUTE',
+    query: 'PREPARE leak AS SELECT email FROM customers; EXECUTE leak',
+  },
+  { name: 'SELECT *', query: 'SELECT * FROM customers' },
+  {
+    name: 'written into an unclassified column, RETURNING',
+    query:
+      'UPDATE orders SET status = (SELECT card_number FROM customers WHERE id = 1) ' +
+      'WHERE id = 1 RETURNING status',
+  },
+  // NOTE: data written into an unclassified column leaks under every masking policy: in one
+  // session, `INSERT INTO orders (customer_id, amount, status) SELECT id, 1, email FROM
+  // customers` and then `SELECT status FROM orders WHERE amount = 1` return every email in
+  // clear (lineage follows a statement, not the table a value was stored in). Left out until
+  // the gate refuses writes whose values derive from classified columns.
   // NOTE: a unique violation leaks the key under every masking policy: `INSERT INTO customers
   // (name, email, card_number) SELECT name, email, card_number FROM customers` answers 23505
   // with detail `Key (email)=(ada@example.com) already exists.`, relayed unmasked. The gate
@@ -82,14 +102,22 @@ export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string 
 ];
 
 /**
- * Errors that quote a value: a failed cast names it in the message. Under `derived: refuse`
- * the cast is refused before it runs.
- * NOTE: under `derived: mask` these leak: `SELECT email::int FROM customers` answers 22P02
- * `invalid input syntax for type integer: "ada@example.com"` and `card_number::int` 22003
- * `value "4111111111111111" is out of range for type integer`, relayed unmasked; they run
- * here only against the refusing policy until the gate masks or refuses them under `mask`.
+ * Attempts that only `derived: refuse` stops: the derived value is used before the row masker
+ * sees it. Under `derived: mask` the expression is refused before it runs.
+ * NOTE: under `derived: mask` these leak, so they run here only against the refusing policy:
+ * `SELECT email::int FROM customers` answers 22P02 `invalid input syntax for type integer:
+ * "ada@example.com"` and `card_number::int` 22003 `value "4111111111111111" is out of range
+ * for type integer`, relayed unmasked; `SELECT set_config('leak.value', email, false) ...;
+ * SELECT current_setting('leak.value')` masks the first result, but the setting keeps the
+ * real value and the second statement has no lineage to email.
  */
-export const CAST_ERROR_LEAKS: readonly { name: string; query: string }[] = [
+export const DERIVED_REFUSED_LEAKS: readonly { name: string; query: string }[] = [
+  {
+    name: 'kept in a setting and read back',
+    query:
+      "SELECT set_config('leak.value', email, false) FROM customers WHERE id = 1; " +
+      "SELECT current_setting('leak.value')",
+  },
   { name: 'a cast error quoting the email', query: 'SELECT email::int FROM customers' },
   { name: 'an out-of-range card number', query: 'SELECT card_number::int FROM customers' },
 ];
