@@ -6,7 +6,7 @@ NPM ?= npm
 .PHONY: help install build generate lint test test-unit test-integration
 
 help: ## List the targets with what each does
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 node_modules/.install-stamp: package.json package-lock.json */package.json
@@ -24,9 +24,14 @@ generate: build ## Regenerate the CRD manifests from the zod schemas
 lint: install ## eslint (zero warnings) and prettier --check
 	$(NPM) run --silent lint
 
+# kube-apiserver, etcd, kubectl and helm: built from their Go modules on first use (minutes),
+# then cached in ~/.cache/portcullis; KUBE_APISERVER, ETCD, KUBECTL or HELM override each.
+E2E_BINARIES = eval "$$(e2e/scripts/control-plane-binaries.sh all)" && \
+  export KUBE_APISERVER ETCD KUBECTL HELM
+
 test: build ## Run every test: unit, PostgreSQL integration, control-plane end-to-end
 	scripts/system-deps.sh
-	$(NPM) test --silent
+	$(E2E_BINARIES) && $(NPM) test --silent
 
 test-unit: install ## Run only the unit tests (no servers)
 	$(NPM) run --silent test:unit
@@ -34,6 +39,11 @@ test-unit: install ## Run only the unit tests (no servers)
 test-integration: build ## Run only the tests against a real PostgreSQL
 	scripts/system-deps.sh
 	$(NPM) run --silent test:integration
+
+.PHONY: e2e
+e2e: build ## Run only the end-to-end suite: local kube-apiserver + etcd, operator, Helm chart
+	scripts/system-deps.sh
+	$(E2E_BINARIES) && $(NPM) run --silent test:e2e
 
 .PHONY: bench
 bench: build ## pgbench -S direct vs PgBouncer vs the gate, 3 query modes (BENCH_ARGS=--help)
