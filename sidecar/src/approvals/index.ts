@@ -7,3 +7,4 @@ export * from './operator-channel.js';
 export * from './standalone-controls.js';
 export * from './session-controls.js';
 export * from './result-queue.js';
+export * from './approval-holds.js';

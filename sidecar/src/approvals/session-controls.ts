@@ -1,6 +1,6 @@
 import type { AccessPolicy } from '@portcullis/crds';
 import type { Logger } from 'pino';
-import { GateError, SqlState } from '../errors/gate-error.js';
+import { GateError } from '../errors/gate-error.js';
 import type { Identity } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
 import type { Decision } from '../policy/decision.js';
@@ -11,7 +11,8 @@ import { SessionRecorder, type ParameterValue } from '../recording/session-recor
 import { scrubStatement, scrubValues } from '../recording/value-scrubber.js';
 import { rowThreshold } from '../statements/approval-rules.js';
 import type { StatementInfo, Verdict } from '../statements/statement-info.js';
-import type { ApprovalAsk, ApprovalChannel, ApprovalOutcome } from './operator-channel.js';
+import { ApprovalHolds } from './approval-holds.js';
+import type { ApprovalChannel } from './operator-channel.js';
 import { ResultQueue, type PendingResult } from './result-queue.js';
 
 type ApproveVerdict = Extract<Verdict, { action: 'approve' }>;
@@ -72,7 +73,6 @@ export class SessionControls {
   private readonly results = new ResultQueue();
   private readonly prepared = new Map<string, StatementInfo[]>();
   private readonly portals = new Map<string, StatementInfo[]>();
-  private readonly abort = new AbortController();
   private readonly policy: AccessPolicy;
   private readonly policyName: string;
   private readonly identityName: string;
@@ -81,8 +81,7 @@ export class SessionControls {
   /** This identity's shared window, held while the session lives (when a limit applies). */
   private readonly budget: { window: RowWindow; release: () => void } | undefined;
   private readonly dataSource: string;
-  /** Aborts the hold in progress when the client cancels it. */
-  private holdCancel: AbortController | undefined;
+  private readonly holds: ApprovalHolds;
   private maskedCounts = new Map<string, number>();
 
   constructor(
@@ -117,6 +116,16 @@ export class SessionControls {
         this.recorder.emit('rows', { rows: [], omitted: 'rows are not masked in this session' });
       }
     }
+    this.holds = new ApprovalHolds({
+      policy: decision.policy,
+      dataSource: this.dataSource,
+      identity: identity.name,
+      session: sessionId,
+      logger: context.logger,
+      ...(options.approvals ? { approvals: options.approvals } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(this.recorder ? { recorder: this.recorder } : {}),
+    });
   }
 
   /** Whether the relay should hand over each delivered row (the recording keeps rows). */
@@ -174,7 +183,7 @@ export class SessionControls {
   async holdStatement(verdict: ApproveVerdict, statements: StatementInfo[], text: string) {
     const tables = tablesOf(statements);
     const classified = this.recorder?.touchesClassified(tables) ?? tables.length > 0;
-    return this.hold(verdict.rule, verdict.reason, {
+    return this.holds.hold(verdict.rule, verdict.reason, {
       kind: 'statement',
       statement: scrubStatement(text, classified).slice(0, 4096),
       classes: [...new Set(statements.flatMap((s) => s.classes))],
@@ -268,14 +277,12 @@ export class SessionControls {
    * a cancelled query would be. Returns whether something was held.
    */
   cancelHold(): boolean {
-    if (this.holdCancel === undefined) return false;
-    this.holdCancel.abort();
-    return true;
+    return this.holds.cancel();
   }
 
   /** The session ended: stops waiting for any decision and writes the last record. */
   end(reason: string): void {
-    this.abort.abort();
+    this.holds.stop();
     this.budget?.release();
     this.recorder?.emit('session_end', { reason });
   }
@@ -290,7 +297,7 @@ export class SessionControls {
     const tables = tablesOf(result.statements);
     const classified = this.recorder?.touchesClassified(tables) ?? tables.length > 0;
     const text = result.statements.map((s) => s.text).join('; ');
-    const error = await this.hold(rule, reason, {
+    const error = await this.holds.hold(rule, reason, {
       kind: 'rows',
       rowCount: result.rows,
       ...(text === '' ? {} : { statement: scrubStatement(text, classified).slice(0, 4096) }),
@@ -299,82 +306,6 @@ export class SessionControls {
     });
     if (error === undefined) result.approved = true;
     return error;
-  }
-
-  private async hold(
-    rule: string,
-    reason: string,
-    operation: ApprovalAsk['operation'],
-  ): Promise<GateError | undefined> {
-    const { approvals, metrics } = this.options;
-    const approvalsMetric = metrics?.approvalsTotal;
-    const ask: ApprovalAsk = {
-      policy: this.policy.metadata.name,
-      dataSource: this.dataSource,
-      identity: this.identityName,
-      session: this.context.sessionId,
-      operation,
-      reason,
-    };
-    this.recorder?.emit('approval', {
-      state: 'requested',
-      rule,
-      reason,
-      operation: operation.kind,
-    });
-    if (approvals === undefined) {
-      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
-      return this.holdError(rule, `${reason}, and this gate has no approval channel`);
-    }
-
-    let outcome: ApprovalOutcome;
-    const cancel = new AbortController();
-    this.holdCancel = cancel;
-    try {
-      outcome = await approvals.request(ask, AbortSignal.any([this.abort.signal, cancel.signal]));
-    } catch (error) {
-      this.context.logger.error({ err: error, rule }, 'approval could not be requested');
-      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
-      this.recorder?.emit('approval', { state: 'failed', rule });
-      return this.holdError(rule, `${reason}, but the approval request could not be filed`);
-    } finally {
-      this.holdCancel = undefined;
-    }
-    if (cancel.signal.aborted && outcome.phase !== 'Approved') {
-      this.recorder?.emit('approval', { state: 'cancelled', request: outcome.request, rule });
-      approvalsMetric?.inc({ data_source: this.dataSource, outcome: 'failed' });
-      return new GateError({
-        sqlstate: SqlState.queryCanceled,
-        message: 'canceling statement due to user request',
-        detail: `approval request ${outcome.request} withdrawn (policy ${this.policyName}, rule ${rule})`,
-      });
-    }
-
-    const { request, phase, decidedBy } = outcome;
-    const label = phase === 'Approved' ? 'approved' : phase === 'Denied' ? 'denied' : 'timed_out';
-    approvalsMetric?.inc({ data_source: this.dataSource, outcome: label });
-    this.recorder?.emit('approval', {
-      state: label,
-      request,
-      rule,
-      decidedBy: decidedBy ?? null,
-      comment: outcome.comment === undefined ? null : scrubValues(outcome.comment),
-    });
-    this.context.logger.info({ request, phase, decidedBy, rule }, 'approval decided');
-    if (phase === 'Approved') return undefined;
-    const how =
-      phase === 'Denied'
-        ? `was denied${decidedBy ? ` by ${decidedBy}` : ''}`
-        : 'timed out without a decision';
-    return this.holdError(rule, `${reason}: approval request ${request} ${how}`);
-  }
-
-  private holdError(rule: string, message: string): GateError {
-    return new GateError({
-      sqlstate: SqlState.insufficientPrivilege,
-      message: `${message} (policy ${this.policyName}, rule ${rule})`,
-      detail: `policy ${this.policyName}, rule ${rule}`,
-    });
   }
 
   private rowLimitError(): GateError {
