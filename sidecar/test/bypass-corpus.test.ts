@@ -12,7 +12,12 @@ import {
   STARTUP_BYPASS_ATTEMPTS,
   type BypassAttempt,
 } from '../src/statements/bypass-corpus.js';
-import { readErrorFields, readParameterStatus } from '../src/wire/backend-decoders.js';
+import {
+  readCommandComplete,
+  readDataRow,
+  readErrorFields,
+  readParameterStatus,
+} from '../src/wire/backend-decoders.js';
 import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import { startControlledGate, type ControlledGate } from './support/controlled-gate.js';
@@ -305,4 +310,136 @@ describe('startup parameters that would make the server read text otherwise', ()
       }
     });
   }
+});
+
+/** A raw session through the guarded gate, logged in; fails if the gate refuses it. */
+async function rawSession(parameters: Record<string, string> = {}): Promise<RawClient> {
+  const raw = await RawClient.connect(guarded.port);
+  const startup = new MessageWriter().int32(StartupCode.protocol3);
+  for (const [name, value] of Object.entries({ user: 'app', database: 'app', ...parameters })) {
+    startup.cstring(name).cstring(value);
+  }
+  raw.send(startup.byte(0).build());
+  await raw.until(BackendCode.readyForQuery);
+  return raw;
+}
+
+/** Sends bytes and reads to the next ReadyForQuery: the error codes and command tags seen. */
+async function exchange(raw: RawClient, ...messages: Buffer[]): Promise<string[]> {
+  raw.send(Buffer.concat(messages));
+  const frames = await raw.until(BackendCode.readyForQuery);
+  return frames.flatMap((frame) => {
+    if (frame.code === BackendCode.errorResponse) return [readErrorFields(frame.body).code];
+    if (frame.code === BackendCode.commandComplete) return [readCommandComplete(frame.body)];
+    if (frame.code === BackendCode.dataRow) return readDataRow(frame.body).map(String);
+    return [];
+  });
+}
+
+const query = (sql: string) => new MessageWriter().cstring(sql).build(FrontendCode.query);
+const sync = () => new MessageWriter().build(FrontendCode.sync);
+
+describe('protocol-level attempts the text corpus cannot express', () => {
+  it('refuses a FunctionCall message (fast path) to pg_read_file', async () => {
+    const oid = Number(
+      (await upstream.server.sql("SELECT 'pg_read_file(text)'::regprocedure::oid", 'app')).trim(),
+    );
+    const raw = await rawSession();
+    try {
+      const path = Buffer.from('/etc/passwd');
+      const call = new MessageWriter()
+        .int32(oid)
+        .int16(0)
+        .int16(1)
+        .int32(path.length)
+        .bytes(path)
+        .int16(0)
+        .build(FrontendCode.functionCall);
+      expect(await exchange(raw, call)).toEqual(['42501']);
+      expect(await exchange(raw, query('SELECT 1'))).toEqual(['1', 'SELECT 1']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('runs nothing for a Bind to a statement whose Parse was refused', async () => {
+    const before = await fingerprint();
+    const raw = await rawSession();
+    try {
+      const parse = new MessageWriter()
+        .cstring('del')
+        .cstring('DELETE FROM orders')
+        .int16(0)
+        .build(FrontendCode.parse);
+      const bind = new MessageWriter()
+        .cstring('')
+        .cstring('del')
+        .int16(0)
+        .int16(0)
+        .int16(0)
+        .build(FrontendCode.bind);
+      const execute = new MessageWriter().cstring('').int32(0).build(FrontendCode.execute);
+      expect(await exchange(raw, parse, sync())).toEqual(['42501']);
+      const [code] = await exchange(raw, bind, execute, sync());
+      expect(['42501', '26000']).toContain(code);
+    } finally {
+      raw.close();
+    }
+    expect(await fingerprint()).toBe(before);
+  });
+
+  it('runs nothing of what follows a NUL inside a Query message', async () => {
+    const before = await fingerprint();
+    const raw = await rawSession();
+    try {
+      const smuggled = new MessageWriter()
+        .cstring('SELECT 1')
+        .cstring('DELETE FROM orders')
+        .build(FrontendCode.query);
+      raw.send(smuggled);
+      // The server refuses the malformed message (08P01) and may end the session.
+      for (let frame = await raw.next(); frame; frame = await raw.next()) {
+        if (frame.code === BackendCode.readyForQuery) break;
+      }
+    } finally {
+      raw.close();
+    }
+    expect(await fingerprint()).toBe(before);
+  });
+
+  it('runs no Query sent in the middle of COPY FROM STDIN', async () => {
+    const before = await fingerprint();
+    const raw = await rawSession();
+    const codes: string[] = [];
+    try {
+      raw.send(query('COPY orders (customer_id, amount) FROM STDIN'));
+      await raw.until(BackendCode.copyInResponse);
+      raw.send(query('DELETE FROM orders'));
+      // PostgreSQL answers 08P01 and ends the session (protocol synchronization lost).
+      for (let frame = await raw.next(); frame; frame = await raw.next()) {
+        if (frame.code === BackendCode.errorResponse) codes.push(readErrorFields(frame.body).code);
+      }
+    } finally {
+      raw.close();
+    }
+    expect(codes[0]).toBe('08P01');
+    expect(await fingerprint()).toBe(before);
+  });
+
+  it('drops startup options and replication, which would set what the gate checks', async () => {
+    const raw = await rawSession({
+      options: '-c standard_conforming_strings=off -c role=postgres',
+      replication: 'database',
+    });
+    try {
+      expect(await exchange(raw, query('SHOW standard_conforming_strings'))).toEqual([
+        'on',
+        'SHOW',
+      ]);
+      const [user] = await exchange(raw, query('SELECT current_user'));
+      expect(user).toMatch(/^pc_/);
+    } finally {
+      raw.close();
+    }
+  });
 });
