@@ -79,8 +79,14 @@ export class AccessPolicyController {
   private onPod(event: InformerEvent<CachedPod>): void {
     const labels = event.object.metadata?.labels;
     const oldLabels = event.type === 'update' ? event.old.metadata?.labels : undefined;
-    // Status updates of running pods are frequent and change no count.
-    if (event.type === 'update' && JSON.stringify(labels) === JSON.stringify(oldLabels)) return;
+    // Status updates of running pods are frequent and change no count, unless a pod finished.
+    if (
+      event.type === 'update' &&
+      JSON.stringify(labels) === JSON.stringify(oldLabels) &&
+      finished(event.object) === finished(event.old)
+    ) {
+      return;
+    }
     for (const policy of this.ctx.cache.listPolicies(event.object.metadata?.namespace)) {
       const selector = policy.spec.workloadSelector;
       if (selectorMatches(selector, labels) || selectorMatches(selector, oldLabels)) {
@@ -132,4 +138,8 @@ export class AccessPolicyController {
     }
     ctx.metrics.reconciles.inc({ kind: 'AccessPolicy', result: 'ok' });
   }
+}
+
+function finished(pod: CachedPod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }

@@ -77,6 +77,18 @@ describe('evaluatePolicy', () => {
     expect(result.selectedPods).toBe(2);
   });
 
+  it('does not count pods that have finished', () => {
+    const done: CachedPod = { ...pod('job-1', { app: 'api' }), status: { phase: 'Succeeded' } };
+    const failed: CachedPod = { ...pod('job-2', { app: 'api' }), status: { phase: 'Failed' } };
+    const a = policy('a');
+    const result = evaluatePolicy(a, {
+      dataSource: dataSource('True'),
+      policies: [a],
+      pods: [...pods, done, failed],
+    });
+    expect(result.selectedPods).toBe(2);
+  });
+
   it('reports a missing DataSource', () => {
     const result = evaluatePolicy(policy('a'), { dataSource: undefined, policies: [], pods });
     expect(result.ready).toMatchObject({ status: 'False', reason: 'DataSourceNotFound' });

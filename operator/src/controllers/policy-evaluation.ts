@@ -37,11 +37,15 @@ function notReady(reason: string, message: string): ConditionUpdate {
 /**
  * Decides a policy's Ready condition, in order: its DataSource exists and is Ready, the
  * granted role is one the DataSource lists as grantable, and no other policy could apply to
- * the same session. Also counts the pods its workloadSelector selects now.
+ * the same session. Also counts the running or pending pods its workloadSelector selects.
  */
 export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings): PolicyEvaluation {
-  const selectedPods = around.pods.filter((pod) =>
-    selectorMatches(policy.spec.workloadSelector, pod.metadata?.labels),
+  // Pods that have finished (a completed Job's, say) no longer run a sidecar to apply it.
+  const selectedPods = around.pods.filter(
+    (pod) =>
+      pod.status?.phase !== 'Succeeded' &&
+      pod.status?.phase !== 'Failed' &&
+      selectorMatches(policy.spec.workloadSelector, pod.metadata?.labels),
   ).length;
   // The same rule the validating webhook applies, so status and admission never disagree.
   const overlaps = around.policies
