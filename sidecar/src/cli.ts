@@ -1,17 +1,30 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { defaultApprovalsDir } from './approvals/approvals-dir.js';
-import { standaloneControls } from './approvals/standalone-controls.js';
+import { OperatorApprovalChannel } from './approvals/operator-channel.js';
+import { sessionControls } from './approvals/session-controls.js';
+import { standaloneControls, type StandaloneControls } from './approvals/standalone-controls.js';
 import { parseWorkloadIdentity } from './identity/workload-identity.js';
-import { createGateMetrics } from './observability/gate-metrics.js';
+import { createGateMetrics, type GateMetrics } from './observability/gate-metrics.js';
 import { createLogger } from './observability/logger.js';
 import { ObservabilityServer } from './observability/observability-server.js';
 import { FilePolicySource } from './policy/file-source.js';
+import { OperatorPolicySource } from './policy/operator-source.js';
+import type { PolicySource } from './policy/policy-source.js';
+import { RecordWriter } from './recording/record-writer.js';
 import { Gate } from './session/gate.js';
 
 const USAGE = `usage: portcullis-sidecar --policies DIR [options]
+       portcullis-sidecar --operator-url URL --token-file FILE [options]
 
   --policies DIR             DataSource, AccessPolicy and Secret manifests (standalone mode)
+  --operator-url URL         Kubernetes mode: long-poll this operator for the pod's policy
+                             bundle and file approvals with it
+  --token-file FILE          the pod's projected service-account token (Kubernetes mode)
+  --ca-file FILE             CA bundle of the operator's certificate; default the PEM in
+                             $PORTCULLIS_OPERATOR_CA, else the system's CAs
+  --first-port N             first port tried for DataSources without localPort (5432)
   --listen HOST:PORT         listen here (one DataSource only); default 127.0.0.1 and a port
                              per DataSource: its localPort, else 5432 upward
   --identity SA              workload identity for callers without a token,
@@ -36,7 +49,11 @@ export class UsageError extends Error {
 
 /** Parsed command line of portcullis-sidecar. */
 export interface SidecarArgs {
+  /** Standalone mode's manifest directory; empty in Kubernetes mode. */
   policies: string;
+  /** Kubernetes mode: the operator's URL and the pod's token file. */
+  operator: { url: string; tokenFile: string; caFile: string | undefined } | undefined;
+  firstPort: number | undefined;
   listen: { host: string; port: number } | undefined;
   identity: string | undefined;
   metricsPort: number | undefined;
@@ -55,6 +72,10 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
       args: argv,
       options: {
         policies: { type: 'string' },
+        'operator-url': { type: 'string' },
+        'token-file': { type: 'string' },
+        'ca-file': { type: 'string' },
+        'first-port': { type: 'string' },
         listen: { type: 'string' },
         identity: { type: 'string' },
         'metrics-port': { type: 'string' },
@@ -72,10 +93,21 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
   if (values.help) {
     return { ...defaults(), help: true };
   }
-  if (values.policies === undefined) throw new UsageError('--policies DIR is required');
+  const operatorUrl = values['operator-url'];
+  if ((values.policies === undefined) === (operatorUrl === undefined)) {
+    throw new UsageError('give either --policies DIR or --operator-url URL');
+  }
+  if (operatorUrl !== undefined && values['token-file'] === undefined) {
+    throw new UsageError('--operator-url needs --token-file FILE');
+  }
 
   return {
-    policies: values.policies,
+    policies: values.policies ?? '',
+    operator:
+      operatorUrl === undefined
+        ? undefined
+        : { url: operatorUrl, tokenFile: values['token-file']!, caFile: values['ca-file'] },
+    firstPort: values['first-port'] === undefined ? undefined : parsePort(values['first-port']),
     listen: values.listen === undefined ? undefined : parseListen(values.listen),
     identity: values.identity,
     metricsPort:
@@ -91,6 +123,8 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
 function defaults(): SidecarArgs {
   return {
     policies: '',
+    operator: undefined,
+    firstPort: undefined,
     listen: undefined,
     identity: undefined,
     metricsPort: undefined,
@@ -149,20 +183,16 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   const workloadIdentity =
     args.identity === undefined ? undefined : parseWorkloadIdentity(args.identity);
   const metrics = args.metricsPort === undefined ? undefined : createGateMetrics();
-  const policySource = new FilePolicySource({ dir: args.policies, logger });
-  const controls = standaloneControls({
-    policies: () => policySource.current(),
-    approvalsDir: args.approvalsDir ?? defaultApprovalsDir(),
-    record: args.record,
-    metrics,
-    logger,
-  });
+  const { policySource, controls } = args.operator
+    ? await kubernetesMode(args, args.operator, metrics, logger)
+    : standaloneMode(args, metrics, logger);
   const gate = await Gate.start({
     policySource,
     controls: controls.controls,
     logger,
     ...(workloadIdentity ? { workloadIdentity } : {}),
     ...(args.listen ? { host: args.listen.host, port: args.listen.port } : {}),
+    ...(args.firstPort === undefined ? {} : { firstPort: args.firstPort }),
     ...(metrics ? { metrics } : {}),
   });
 
@@ -194,4 +224,61 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   await controls.close();
   logger.info('stopped');
   return 0;
+}
+
+interface ModeParts {
+  policySource: PolicySource;
+  controls: StandaloneControls;
+}
+
+function standaloneMode(
+  args: SidecarArgs,
+  metrics: GateMetrics | undefined,
+  logger: Logger,
+): ModeParts {
+  const policySource = new FilePolicySource({ dir: args.policies, logger });
+  const controls = standaloneControls({
+    policies: () => policySource.current(),
+    approvalsDir: args.approvalsDir ?? defaultApprovalsDir(),
+    record: args.record,
+    metrics,
+    logger,
+  });
+  return { policySource, controls };
+}
+
+/**
+ * Kubernetes mode: the pod's bundle from the operator, approvals filed as AccessRequests
+ * through it. The injected container passes the operator's CA in PORTCULLIS_OPERATOR_CA.
+ */
+async function kubernetesMode(
+  args: SidecarArgs,
+  operator: NonNullable<SidecarArgs['operator']>,
+  metrics: GateMetrics | undefined,
+  logger: Logger,
+): Promise<ModeParts> {
+  const caPem =
+    operator.caFile === undefined
+      ? process.env.PORTCULLIS_OPERATOR_CA || undefined
+      : await readFile(operator.caFile, 'utf8');
+  const policySource = new OperatorPolicySource({
+    url: operator.url,
+    tokenFile: operator.tokenFile,
+    ...(caPem === undefined ? {} : { caPem }),
+    logger,
+  });
+  const approvals = new OperatorApprovalChannel({
+    endpoint: { url: operator.url, tokenFile: operator.tokenFile, ca: caPem },
+    logger,
+  });
+  const writer =
+    args.record === undefined
+      ? undefined
+      : new RecordWriter({ logger, ...(args.record === '-' ? {} : { file: args.record }) });
+  const controls = sessionControls({
+    approvals,
+    ...(writer ? { recording: writer } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
+  return { policySource, controls: { controls, close: async () => writer?.close() } };
 }
