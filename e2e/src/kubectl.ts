@@ -51,11 +51,14 @@ export class Kubectl {
     readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** Runs kubectl with args; stdin from input when given. */
+  /**
+   * Runs kubectl with args; stdin from input when given. The kubeconfig goes in KUBECONFIG,
+   * not --kubeconfig: kubectl refuses flags before a plugin's name, and plugins read it too.
+   */
   run(args: string[], input?: string): Promise<CommandResult> {
-    return runCommand(this.binary, ['--kubeconfig', this.kubeconfig, ...args], {
+    return runCommand(this.binary, args, {
       input,
-      env: this.env,
+      env: { ...this.env, KUBECONFIG: this.kubeconfig },
     });
   }
 

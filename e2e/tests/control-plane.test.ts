@@ -5,6 +5,7 @@ import { describeHelmDryRun } from './suites/helm-dry-run-suite.js';
 import { describeInjection } from './suites/injection-suite.js';
 import { describeManifests } from './suites/manifests-suite.js';
 import { describeOperator } from './suites/operator-suite.js';
+import { describeSidecarApi } from './suites/sidecar-api-suite.js';
 
 // One control plane for the whole suite: it takes about ten seconds to start, and the
 // describe blocks below run in order against it (CRDs first, the operator later).
@@ -27,5 +28,6 @@ describeManifests(current);
 describeHelmDryRun(current);
 describeOperator(current, (world) => {
   describeInjection(world);
+  describeSidecarApi(world);
   describeFailover(world);
 });
