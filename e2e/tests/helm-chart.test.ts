@@ -134,10 +134,31 @@ describe('the default values', () => {
     });
     const validating = webhooks(render, 'ValidatingWebhookConfiguration').map((w) => w['name']);
     expect(validating).toEqual([
+      'gatedpods.portcullis.dev',
       'accessrequests.portcullis.dev',
       'datasources.portcullis.dev',
       'accesspolicies.portcullis.dev',
     ]);
+  });
+
+  test('send every pod that runs the gate, labelled or not, to /validate-pods', () => {
+    const [gated] = webhooks(render, 'ValidatingWebhookConfiguration');
+    expect(gated).toMatchObject({
+      clientConfig: { service: { path: '/validate-pods' } },
+      rules: [
+        { apiGroups: [''], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
+        { apiGroups: [''], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers'] },
+      ],
+      namespaceSelector: { matchExpressions: [expect.objectContaining({ operator: 'NotIn' })] },
+      failurePolicy: 'Fail',
+    });
+    expect(gated).not.toHaveProperty('objectSelector');
+    const [condition] = gated?.['matchConditions'] as { expression: string }[];
+    expect(condition?.expression.replace(/\s+/g, ' ')).toBe(
+      "object.spec.containers.exists(c, c.name == 'portcullis-gate') || " +
+        '(has(object.spec.initContainers) && ' +
+        "object.spec.initContainers.exists(c, c.name == 'portcullis-gate'))",
+    );
   });
 });
 
