@@ -360,6 +360,13 @@ describe('operator controllers against kube-apiserver', () => {
     await eventually('3 selected pods', async () =>
       (await api.get(path)).status?.selectedPods === 3 ? true : undefined,
     );
+    // A pod that finished no longer counts (no kubelet here: the test writes its status).
+    await api.patch(`/api/v1/namespaces/${APP_NS}/pods/web-1/status`, {
+      status: { phase: 'Succeeded' },
+    });
+    await eventually('2 selected pods', async () =>
+      (await api.get(path)).status?.selectedPods === 2 ? true : undefined,
+    );
 
     // A second policy for the same pods and subject: both report the overlap.
     await api.create(`${GROUP}/namespaces/${APP_NS}/accesspolicies`, policy('broad', {}));
