@@ -133,6 +133,15 @@ export class SessionControls {
     return this.recorder?.includeRows ?? false;
   }
 
+  /**
+   * Whether the recording is behind while it keeps this session's rows: the relay then stops
+   * reading from the server until resume is called.
+   */
+  recordingBehind(resume: () => void): boolean {
+    if (!this.wantsRows) return false;
+    return this.options.recording?.behind?.(resume) ?? false;
+  }
+
   /** Whether row() must see every row: a row limit, a row threshold, or rows recorded. */
   get watchesRows(): boolean {
     return this.rowsPerMinute !== undefined || this.thresholds || this.wantsRows;

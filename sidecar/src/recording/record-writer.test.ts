@@ -76,6 +76,35 @@ describe('RecordWriter', () => {
   });
 });
 
+describe('RecordWriter.behind', () => {
+  it('says when the output is behind and calls back once it caught up', async () => {
+    let release!: () => void;
+    const slow = new Writable({
+      highWaterMark: 64,
+      write(_chunk: Buffer, _encoding, callback) {
+        release = callback;
+      },
+    });
+    const writer = new RecordWriter({ logger }, slow);
+    expect(writer.behind(() => undefined)).toBe(false);
+    const event = { ts: new Date().toISOString(), session: 's', type: 'rows' as const };
+    for (let i = 0; i < 5; i++) writer.write({ ...event, rows: [['x'.repeat(20)]] });
+
+    let resumed = 0;
+    expect(writer.behind(() => resumed++)).toBe(true);
+    expect(writer.behind(() => resumed++)).toBe(true);
+    const drained = new Promise((resolve) => slow.once('drain', resolve));
+    // Let the stream take each buffered line in turn.
+    for (let i = 0; i < 5; i++) {
+      release();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await drained;
+    expect(resumed).toBe(2);
+    expect(writer.behind(() => resumed++)).toBe(false);
+  });
+});
+
 describe('replayLines', () => {
   it('prints each event as a line of the timeline and keeps one session on request', async () => {
     const file = join(dir, 'r.jsonl');

@@ -6,6 +6,11 @@ import type { RecordEvent } from './record-event.js';
 /** Where events go: something that takes one JSON line at a time. */
 export interface RecordSink {
   write(event: RecordEvent): void;
+  /**
+   * True while the output is behind; then onDrain is called once it has caught up. Sessions
+   * that record rows stop reading from their server meanwhile.
+   */
+  behind?(onDrain: () => void): boolean;
 }
 
 /** Options of the recording writer. */
@@ -19,15 +24,17 @@ export interface RecordWriterOptions {
 
 /**
  * The one writer of a process's recording: JSON Lines appended to a file or stdout. Sessions
- * write without waiting; while the output is slower than they are, lines wait in the stream's
- * buffer up to a bound, past which events are dropped and counted, and a `recording_gap`
- * line says how many once the output caught up.
- * NOTE: events dropped past the bound are lost; the sessions are not slowed down to wait.
+ * write without waiting, and those that record rows pause their server while the output is
+ * behind (see behind()). Lines wait in the stream's buffer up to a bound, past which events
+ * are dropped and counted, and a `recording_gap` line says how many once the output caught up.
+ * NOTE: events dropped past the bound are lost; only row-recording sessions are slowed down.
  */
 export class RecordWriter implements RecordSink {
   private readonly stream: Writable;
   private readonly ownsStream: boolean;
   private dropped = 0;
+  /** Sessions paused until the output catches up. */
+  private readonly waiting = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -47,7 +54,18 @@ export class RecordWriter implements RecordSink {
     this.stream.on('error', (error) =>
       options.logger.error({ err: error }, 'the recording cannot be written'),
     );
-    this.stream.on('drain', () => this.reportGap());
+    this.stream.on('drain', () => {
+      this.reportGap();
+      const waiting = [...this.waiting];
+      this.waiting.clear();
+      for (const resume of waiting) resume();
+    });
+  }
+
+  behind(onDrain: () => void): boolean {
+    if (!this.stream.writableNeedDrain || this.closed) return false;
+    this.waiting.add(onDrain);
+    return true;
   }
 
   write(event: RecordEvent): void {
