@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import pg from 'pg';
+import { serialize } from 'pg-protocol';
 import type { NoticeMessage } from 'pg-protocol/dist/messages.js';
 
 /** Where a suite case connects: PostgreSQL itself, or the gate in front of it. */
@@ -35,7 +37,7 @@ export interface ObservedResult {
   rows: unknown[][];
 }
 
-export type Observation = ObservedResult | ObservedError | ObservedResult[];
+export type Observation = ObservedResult | ObservedError | ObservedResult[] | { lost: string };
 
 /** A query as pg takes it; rows come back as arrays of the server's text, unparsed. */
 export interface SuiteQuery {
@@ -53,8 +55,15 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
 export class SuiteSession {
   readonly notices: ObservedError['error'][] = [];
   readonly notifications: { channel: string; payload: string | undefined }[] = [];
+  /** Errors that arrived while no query ran (a FATAL ending the session, say). */
+  readonly asyncErrors: (ObservedError['error'] | { lost: string })[] = [];
 
   private constructor(readonly client: pg.Client) {
+    client.on('error', (error) =>
+      this.asyncErrors.push(
+        error instanceof pg.DatabaseError ? errorFields(error) : { lost: error.message },
+      ),
+    );
     client.on('notice', (notice) => this.notices.push(errorFields(notice)));
     client.on('notification', (n) =>
       this.notifications.push({ channel: n.channel, payload: n.payload }),
@@ -78,8 +87,12 @@ export class SuiteSession {
       })) as pg.QueryResult | pg.QueryResult[];
       return Array.isArray(result) ? result.map(observeResult) : observeResult(result);
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) throw error;
-      return { error: errorFields(error) };
+      if (error instanceof pg.DatabaseError) return { error: errorFields(error) };
+      // pg's own errors for a connection that is gone or unusable.
+      if (error instanceof Error && /Connection terminated|not queryable/.test(error.message)) {
+        return { lost: error.message };
+      }
+      throw error;
     }
   }
 
@@ -89,6 +102,18 @@ export class SuiteSession {
     while (this.notifications.length < count && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Cancels what runs on this session now, with a CancelRequest to where it connected. */
+  async cancel(target: SuiteTarget): Promise<void> {
+    const { hostname, port } = new URL(target.url);
+    const key = this.client as unknown as { processID: number; secretKey: number };
+    const socket = connect({ host: hostname, port: Number(port) });
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.end(serialize.cancel(key.processID, key.secretKey));
   }
 
   async close(): Promise<void> {
