@@ -27,7 +27,11 @@ export interface ApprovalHoldsOptions {
 export class ApprovalHolds {
   private readonly ended = new AbortController();
   private readonly policyName: string;
-  /** Aborts the hold in progress when the client cancels it. */
+  /**
+   * Aborts the hold in progress when the client cancels it.
+   * NOTE: a pipelining client can have a statement and a result held at once; a CancelRequest
+   * then withdraws only the later hold.
+   */
   private current: AbortController | undefined;
 
   constructor(private readonly options: ApprovalHoldsOptions) {
