@@ -8,19 +8,20 @@ import {
   type Upstream,
 } from './support/gate-fixture.js';
 import { QUERY_SUITE, SUITE_RESET_SQL, SUITE_SETUP_SQL } from './support/query-suite.js';
-import type { SuiteTarget } from './support/suite-session.js';
+import { withSession, type SuiteTarget } from './support/suite-session.js';
 
 // The same ordinary work, once straight against PostgreSQL and once through the gate, must
 // look the same to the client: rows, columns, command tags, errors, notices, notifications.
+// The gate runs twice: its upstream hop in plain TCP, and in TLS verified against the CA.
 jest.setTimeout(30_000);
 
 let upstream: Upstream;
-let gate: RunningGate;
 let direct: SuiteTarget;
-let gated: SuiteTarget;
+const gates: RunningGate[] = [];
+const hops = new Map<string, SuiteTarget>();
 
 beforeAll(async () => {
-  upstream = await startUpstream();
+  upstream = await startUpstream({ tls: true });
   await upstream.server.sql(SUITE_SETUP_SQL, 'app');
 
   // A login role with exactly the minted role's grants (membership in the policy's role).
@@ -31,26 +32,41 @@ beforeAll(async () => {
   direct = { kind: 'direct', url: upstream.server.url('app', 'conformance_direct', password) };
 
   // The test manifests' policy: grant app_writer, default guardrails, no masking.
-  gate = await startGate(upstream);
-  gated = { kind: 'gate', url: gate.url() };
+  const ca = upstream.server.tls?.certPem;
+  const plain = await startGate(upstream);
+  const tls = await startGate(upstream, { tls: { mode: 'verify-full', ca } });
+  gates.push(plain, tls);
+  hops.set('plain upstream', { kind: 'gate', url: plain.url() });
+  hops.set('TLS upstream', { kind: 'gate', url: tls.url() });
 }, 60_000);
 
 afterAll(async () => {
-  await gate?.stop();
+  await Promise.all(gates.map((gate) => gate.stop()));
   await upstream?.server.stop();
 }, 30_000);
 
-describe('conformance: the gate answers ordinary work as PostgreSQL does', () => {
-  for (const suiteCase of QUERY_SUITE) {
-    it(suiteCase.name, async () => {
-      await upstream.server.sql(SUITE_RESET_SQL, 'app');
-      const expected = await suiteCase.run(direct);
-      expect(expected).toMatchObject(suiteCase.shape as object);
+for (const hop of ['plain upstream', 'TLS upstream']) {
+  describe(`conformance: the gate answers ordinary work as PostgreSQL does (${hop})`, () => {
+    for (const suiteCase of QUERY_SUITE) {
+      it(suiteCase.name, async () => {
+        await upstream.server.sql(SUITE_RESET_SQL, 'app');
+        const expected = await suiteCase.run(direct);
+        expect(expected).toMatchObject(suiteCase.shape as object);
 
-      await upstream.server.sql(SUITE_RESET_SQL, 'app');
-      const observed = await suiteCase.run(gated);
-      const normalize = suiteCase.byDesign?.normalize ?? ((observation: unknown) => observation);
-      expect(normalize(observed)).toEqual(normalize(expected));
-    });
-  }
+        await upstream.server.sql(SUITE_RESET_SQL, 'app');
+        const observed = await suiteCase.run(hops.get(hop)!);
+        const normalize = suiteCase.byDesign?.normalize ?? ((observation: unknown) => observation);
+        expect(normalize(observed)).toEqual(normalize(expected));
+      });
+    }
+  });
+}
+
+describe('the two hops', () => {
+  it('are plain and TLS, as their DataSources say', async () => {
+    const sslOf = async (target: SuiteTarget) =>
+      withSession(target, (s) => s.run('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'));
+    expect(await sslOf(hops.get('plain upstream')!)).toMatchObject({ rows: [['f']] });
+    expect(await sslOf(hops.get('TLS upstream')!)).toMatchObject({ rows: [['t']] });
+  });
 });
