@@ -2,6 +2,7 @@ export * from './common.js';
 export * from './duration.js';
 export * from './statement-class.js';
 export * from './data-source.js';
+export * from './local-ports.js';
 export * from './access-policy.js';
 export * from './access-request.js';
 export * from './secret.js';

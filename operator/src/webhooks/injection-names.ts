@@ -22,5 +22,5 @@ export const TOKEN_FILE = `${TOKEN_DIR}/token`;
 /** Env var carrying the PEM CA that signed the operator's serving certificate. */
 export const OPERATOR_CA_ENV = 'PORTCULLIS_OPERATOR_CA';
 
-/** The first loopback port the gate listens on; further DataSources take the next free ones. */
-export const FIRST_GATE_PORT = 5432;
+// The sidecar assigns its ports by the same rule, so it lives with the API types.
+export { FIRST_GATE_PORT } from '@portcullis/crds';

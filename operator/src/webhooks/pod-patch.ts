@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
-import type { AccessPolicy, DataSource } from '@portcullis/crds';
+import { assignLocalPorts, type AccessPolicy, type DataSource } from '@portcullis/crds';
 import {
   INJECTED_ANNOTATION,
   SCRATCH_VOLUME,
@@ -10,7 +10,6 @@ import {
 import { gateContainer, gateVolumes } from './gate-container.js';
 import { injectedGateProblem, podIdentity } from './injected-gate-check.js';
 import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
-import { assignLocalPorts } from './local-ports.js';
 import { sidecarSettingsFor, type SidecarSettings } from './sidecar-settings.js';
 import { podRequestsGateToken } from './pod-tokens.js';
 

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { assignLocalPorts } from '@portcullis/crds';
 import type { Logger } from 'pino';
 import type { SessionControlsFactory } from '../approvals/session-controls.js';
 import { MinterRegistry } from '../credentials/minter-registry.js';
@@ -67,6 +68,7 @@ export class Gate {
     if (snapshot.dataSources.length === 0) {
       throw new GateStartError('the policies name no DataSource: nothing to serve');
     }
+    const ports = assignPorts(snapshot, options);
 
     const minters = new MinterRegistry({
       logger,
@@ -94,7 +96,7 @@ export class Gate {
     const listeners: GateListener[] = [];
     const addresses = new Map<string, AddressInfo>();
     try {
-      for (const [name, port] of assignPorts(snapshot, options)) {
+      for (const [name, port] of ports) {
         const listener = new GateListener(name, context);
         listeners.push(listener);
         addresses.set(name, await listener.listen(options.host ?? '127.0.0.1', port));
@@ -147,11 +149,11 @@ export class Gate {
 }
 
 /**
- * A port per DataSource, in name order: its localPort if set, else the next free one from
- * firstPort up. With a fixed port (--listen) there must be exactly one DataSource.
+ * A port per DataSource by the rule the operator's pod patch uses to tell the app its PGPORT
+ * (assignLocalPorts). With a fixed port (--listen) there must be exactly one DataSource.
  */
 function assignPorts(snapshot: PolicySnapshot, options: GateOptions): Map<string, number> {
-  const names = snapshot.dataSources.map((ds) => ds.metadata.name).sort();
+  const names = snapshot.dataSources.map((ds) => ds.metadata.name);
   if (options.port !== undefined) {
     if (names.length !== 1) {
       throw new GateStartError(
@@ -161,19 +163,7 @@ function assignPorts(snapshot: PolicySnapshot, options: GateOptions): Map<string
     return new Map([[names[0] as string, options.port]]);
   }
 
-  const taken = new Set(snapshot.dataSources.flatMap((ds) => ds.spec.localPort ?? []));
-  const ports = new Map<string, number>();
-  let next = options.firstPort ?? 5432;
-  for (const dataSource of [...snapshot.dataSources].sort((a, b) =>
-    a.metadata.name.localeCompare(b.metadata.name),
-  )) {
-    if (dataSource.spec.localPort !== undefined) {
-      ports.set(dataSource.metadata.name, dataSource.spec.localPort);
-      continue;
-    }
-    while (taken.has(next)) next++;
-    taken.add(next);
-    ports.set(dataSource.metadata.name, next);
-  }
-  return ports;
+  const assigned = assignLocalPorts(snapshot.dataSources, options.firstPort);
+  if ('problem' in assigned) throw new GateStartError(assigned.problem);
+  return assigned.ports;
 }

@@ -1,10 +1,13 @@
-import type { DataSource } from '@portcullis/crds';
-import { FIRST_GATE_PORT } from './injection-names.js';
+import type { DataSource } from './data-source.js';
+
+/** The first loopback port the gate listens on; further DataSources take the next free ones. */
+export const FIRST_GATE_PORT = 5432;
 
 /**
- * Assigns each DataSource its loopback port in the pod, by the rule the sidecar follows too:
- * a DataSource with `localPort` keeps it; the others, in name order, take the lowest free
- * port from firstPort (5432) up. Returns a problem in words when two DataSources claim one port.
+ * Assigns each DataSource its loopback port in the pod. The operator's pod patch (which tells
+ * the app PGPORT) and the sidecar (which listens there) both use this one rule: a DataSource
+ * with `localPort` keeps it; the others, in name order, take the lowest free port from
+ * firstPort up. Returns a problem in words when two DataSources claim one port.
  */
 export function assignLocalPorts(
   dataSources: readonly DataSource[],
