@@ -1,11 +1,9 @@
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSelfSignedCertificate } from '@portcullis/testkit';
+import { BundleServer } from '../../test/support/bundle-server.js';
 import { OperatorPolicySource, PolicyFetchError } from './operator-source.js';
 import type { PolicySnapshot } from './policy-source.js';
 
@@ -43,66 +41,6 @@ function bundle(version: string, password: string) {
   };
 }
 
-/**
- * A stand-in for the operator's bundle endpoint speaking the same protocol: ETag,
- * If-None-Match, ?wait long-poll. Tests change `current` or `refuse` and call publish().
- */
-class BundleServer {
-  current: { version: string } & Record<string, unknown> = bundle('"v1"', 'one');
-  refuse: number | undefined;
-  tokens: string[] = [];
-  private waiting = new Set<() => void>();
-  server!: https.Server;
-  url = '';
-
-  async start(cert: { certPem: string; keyFile: string }) {
-    this.server = https.createServer(
-      { cert: cert.certPem, key: await readFile(cert.keyFile, 'utf8') },
-      (req, res) => this.handle(req, res),
-    );
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  publish() {
-    for (const wake of this.waiting) wake();
-  }
-
-  async stop() {
-    this.publish();
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse) {
-    this.tokens.push(req.headers.authorization ?? '');
-    const known = req.headers['if-none-match'];
-    const wait = new URL(req.url!, 'https://x').searchParams.get('wait');
-    const answer = () => {
-      if (this.refuse !== undefined) {
-        res.writeHead(this.refuse, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: 'pod not injected' }));
-      } else if (this.current.version === known) {
-        res.writeHead(304).end();
-      } else {
-        res.writeHead(200, { etag: this.current.version, 'content-type': 'application/json' });
-        res.end(JSON.stringify(this.current));
-      }
-    };
-    if (known === undefined || known !== this.current.version || wait === null) {
-      answer();
-      return;
-    }
-    const wake = () => {
-      this.waiting.delete(wake);
-      clearTimeout(timer);
-      answer();
-    };
-    const timer = setTimeout(wake, Number.parseInt(wait, 10) * 1_000);
-    this.waiting.add(wake);
-  }
-}
-
 let dir: string;
 let server: BundleServer;
 let cert: Awaited<ReturnType<typeof createSelfSignedCertificate>>;
@@ -119,7 +57,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  server = new BundleServer();
+  server = new BundleServer(bundle('"v1"', 'one'));
   await server.start(cert);
   tokenFile = join(dir, 'token');
   await writeFile(tokenFile, 'token-1\n');
