@@ -6,6 +6,7 @@ import { describeInjection } from './suites/injection-suite.js';
 import { describeManifests } from './suites/manifests-suite.js';
 import { describeOperator } from './suites/operator-suite.js';
 import { describeSidecarApi } from './suites/sidecar-api-suite.js';
+import { describeSidecarProcess } from './suites/sidecar-process-suite.js';
 
 // One control plane for the whole suite: it takes about ten seconds to start, and the
 // describe blocks below run in order against it (CRDs first, the operator later).
@@ -29,5 +30,6 @@ describeHelmDryRun(current);
 describeOperator(current, (world) => {
   describeInjection(world);
   describeSidecarApi(world);
+  describeSidecarProcess(world);
   describeFailover(world);
 });

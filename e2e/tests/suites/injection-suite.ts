@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import type { MinterCredential } from '@portcullis/testkit';
+import { freePort, type MinterCredential } from '@portcullis/testkit';
 import type { KubeObject } from '../../src/kube-api.js';
 import { ensureNamespace } from '../../src/namespaces.js';
 import {
@@ -17,6 +17,7 @@ import { waitFor } from '../../src/wait-for.js';
 export const APP_SA = 'orders';
 /** The real login of the `broken` DataSource's minter, whose Secret holds a wrong password. */
 export let brokenMinter: MinterCredential | undefined;
+let gatePort = 0;
 export const APP_LABELS = { app: 'orders', 'portcullis.dev/inject': 'true' };
 const SIDECAR = 'portcullis-gate';
 
@@ -66,7 +67,11 @@ async function review(
 export function describeInjection(world: () => OperatorWorld): void {
   describe('DataSources against a real PostgreSQL', () => {
     test('a DataSource whose minter can log in and grant its roles becomes Ready', async () => {
-      await createDataSource(world(), 'orders', ['orders_reader']);
+      // A free port: the gate runs on this host, where 5432 may be taken.
+      gatePort = await freePort();
+      await createDataSource(world(), 'orders', ['orders_reader'], {
+        spec: { localPort: gatePort, classification: { 'public.customers.email': 'email' } },
+      });
       const ready = await waitFor('DataSource orders Ready', async () => {
         const condition = await readyCondition(world().cluster, 'datasources', 'orders');
         return condition?.status === 'True' ? condition : undefined;
@@ -76,7 +81,9 @@ export function describeInjection(world: () => OperatorWorld): void {
 
     test('a minter Secret with a wrong password makes it not Ready, saying why', async () => {
       const wrong = 'not-the-password-e2e';
-      brokenMinter = await createDataSource(world(), 'broken', ['orders_reader'], wrong);
+      brokenMinter = await createDataSource(world(), 'broken', ['orders_reader'], {
+        password: wrong,
+      });
       const condition = await waitFor('DataSource broken not Ready', async () => {
         const found = await readyCondition(world().cluster, 'datasources', 'broken');
         return found?.status === 'False' ? found : undefined;
@@ -148,7 +155,7 @@ export function describeInjection(world: () => OperatorWorld): void {
       expect(JSON.stringify(tokenVolume)).toContain('"audience":"portcullis.dev"');
       const app = spec.containers.find((c) => c.name === 'app');
       const appEnv = Object.fromEntries((app?.env ?? []).map((e) => [e.name, e.value]));
-      expect(appEnv).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: '5432' });
+      expect(appEnv).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: String(gatePort) });
       expect(Object.keys(appEnv)).not.toContain('PGPASSWORD');
 
       const record = JSON.parse(

@@ -171,7 +171,7 @@ export async function createDataSource(
   world: OperatorWorld,
   name: string,
   grantableRoles: string[],
-  password?: string,
+  options: { password?: string; spec?: Record<string, unknown> } = {},
 ): Promise<MinterCredential> {
   const { cluster: c, db } = world;
   for (const role of grantableRoles) {
@@ -184,7 +184,7 @@ export async function createDataSource(
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name: `${name}-minter`, namespace: APP_NS },
-    stringData: { username: minter.username, password: password ?? minter.password },
+    stringData: { username: minter.username, password: options.password ?? minter.password },
   };
   const dataSource = {
     apiVersion: 'portcullis.dev/v1alpha1',
@@ -196,6 +196,7 @@ export async function createDataSource(
       database: 'postgres',
       tls: { mode: 'require' },
       minter: { secretRef: { name: `${name}-minter` }, grantableRoles },
+      ...options.spec,
     },
   };
   const list = { apiVersion: 'v1', kind: 'List', items: [secret, dataSource] };

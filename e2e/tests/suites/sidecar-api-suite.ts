@@ -14,6 +14,14 @@ import { APP_NS, type OperatorWorld } from './operator-suite.js';
 const STEWARD = 'steward';
 const STEWARD_USER = `system:serviceaccount:${APP_NS}:${STEWARD}`;
 
+let stewardKubectl: Kubectl | undefined;
+
+/** kubectl (with the portcullis plugin on PATH) as the data steward the policy names. */
+export function steward(): Kubectl {
+  if (!stewardKubectl) throw new Error('the sidecar API suite did not set up the steward');
+  return stewardKubectl;
+}
+
 interface Gate {
   operatorUrl: string;
   ca: string;
@@ -40,7 +48,6 @@ export function describeSidecarApi(world: () => OperatorWorld): void {
     let pod: KubeObject;
     let gate: Gate;
     let token: string;
-    let steward: Kubectl;
 
     beforeAll(async () => {
       const w = world();
@@ -75,7 +82,10 @@ export function describeSidecarApi(world: () => OperatorWorld): void {
       await symlink(repoPath('operator/bin/kubectl-portcullis'), join(bin, 'kubectl-portcullis'));
       await chmod(repoPath('operator/bin/kubectl-portcullis'), 0o755);
       const path = `${bin}:${join(process.execPath, '..')}:${process.env.PATH ?? ''}`;
-      steward = new Kubectl(w.cluster.binaries.kubectl, kubeconfig, { ...process.env, PATH: path });
+      stewardKubectl = new Kubectl(w.cluster.binaries.kubectl, kubeconfig, {
+        ...process.env,
+        PATH: path,
+      });
       await writeFile(join(w.dir, 'pod-token'), token, { mode: 0o600 });
     }, 60_000);
 
@@ -162,9 +172,9 @@ export function describeSidecarApi(world: () => OperatorWorld): void {
         ...gate,
         token,
       });
-      const listed = await steward.ok(['portcullis', 'list', '-n', APP_NS]);
+      const listed = await steward().ok(['portcullis', 'list', '-n', APP_NS]);
       expect(listed).toContain(name);
-      const approved = await steward.run([
+      const approved = await steward().run([
         'portcullis',
         'approve',
         name,
