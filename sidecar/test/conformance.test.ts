@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { quoteLiteral } from '@portcullis/testkit';
 import {
   startGate,
@@ -29,15 +30,30 @@ beforeAll(async () => {
   await upstream.server.sql(
     `CREATE ROLE conformance_direct LOGIN PASSWORD ${quoteLiteral(password)} IN ROLE app_writer`,
   );
-  direct = { kind: 'direct', url: upstream.server.url('app', 'conformance_direct', password) };
+  const { server } = upstream;
+  direct = {
+    kind: 'direct',
+    url: server.url('app', 'conformance_direct', password),
+    // Trust on the unix socket: raw sessions need no SCRAM exchange of their own.
+    wire: {
+      connect: { path: join(server.socketDir, `.s.PGSQL.${server.port}`) },
+      user: 'conformance_direct',
+      database: 'app',
+    },
+  };
 
   // The test manifests' policy: grant app_writer, default guardrails, no masking.
   const ca = upstream.server.tls?.certPem;
   const plain = await startGate(upstream);
   const tls = await startGate(upstream, { tls: { mode: 'verify-full', ca } });
   gates.push(plain, tls);
-  hops.set('plain upstream', { kind: 'gate', url: plain.url() });
-  hops.set('TLS upstream', { kind: 'gate', url: tls.url() });
+  for (const [hop, gate] of [
+    ['plain upstream', plain],
+    ['TLS upstream', tls],
+  ] as const) {
+    const wire = { connect: { host: '127.0.0.1', port: gate.port }, user: 'app', database: 'app' };
+    hops.set(hop, { kind: 'gate', url: gate.url(), wire });
+  }
 }, 60_000);
 
 afterAll(async () => {

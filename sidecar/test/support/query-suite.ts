@@ -1,4 +1,6 @@
 import { expect } from '@jest/globals';
+import { BackendCode } from '../../src/wire/message-codes.js';
+import { frontend as m, WireSession } from './wire-session.js';
 import {
   digest,
   psql,
@@ -594,6 +596,72 @@ export const QUERY_SUITE: readonly SuiteCase[] = [
       ),
     shape: result('SELECT', 1),
   },
+  {
+    name: 'extended protocol by hand: Describe, portal suspension, binary rows, Close',
+    run: (t) =>
+      withWire(t, async (w) => {
+        const sql =
+          'SELECT n, n * 1.5 AS half, md5(n::text) FROM generate_series(1, 7) AS n WHERE n > $1';
+        return [
+          await w.exchange([m.parse('by_n', sql, [23]), m.describe('S', 'by_n'), m.sync()]),
+          await w.exchange([
+            m.bind('p', 'by_n', ['1'], 1),
+            m.describe('P', 'p'),
+            m.execute('p', 2),
+            m.execute('p', 2),
+            m.execute('p', 0),
+            m.execute('p', 1),
+            m.close('P', 'p'),
+            m.close('S', 'by_n'),
+            m.sync(),
+          ]),
+          // NOTE: a Bind to the statement just closed is left out: the server answers 26000,
+          // the gate 42501 (rule prepared), as for EXECUTE after DEALLOCATE above.
+        ];
+      }),
+    shape: [
+      ['1:', expect.stringMatching(/^t:/), expect.stringMatching(/^T:/), expect.any(String)],
+      expect.arrayContaining([expect.stringMatching(/^s:/), expect.stringMatching(/^3:/)]),
+    ],
+  },
+  {
+    name: 'extended protocol by hand: a pipeline with an error skips to its Sync',
+    run: (t) =>
+      withWire(t, async (w) => {
+        const group = (sql: string) => [m.parse('', sql), m.bind('', '', [], 0), m.execute('')];
+        return [
+          await w.exchange(
+            [
+              ...group('SELECT 1'),
+              ...group('SELECT 1 / 0'),
+              ...group('SELECT 3'),
+              m.sync(),
+              ...group('SELECT 4'),
+              m.sync(),
+            ],
+            BackendCode.readyForQuery,
+            2,
+          ),
+          await w.exchange([m.parse('', 'SELECT 5'), m.flush()], BackendCode.parseComplete),
+          await w.exchange([m.bind('', '', [], 0), m.describe('P', ''), m.execute(''), m.sync()]),
+          await w.exchange([
+            m.parse('', 'BEGIN'),
+            m.bind('', '', [], 0),
+            m.describe('P', ''),
+            m.execute(''),
+            m.sync(),
+          ]),
+          await w.exchange([m.query('ROLLBACK')]),
+        ];
+      }),
+    shape: [
+      expect.arrayContaining([expect.stringMatching(/^E:/), expect.stringMatching(/^Z:/)]),
+      ['1:'],
+      expect.arrayContaining([expect.stringMatching(/^D:/)]),
+      expect.arrayContaining(['n:']),
+      expect.any(Array),
+    ],
+  },
   // NOTE: a FATAL the server sends is followed through the gate by a second one: after
   // `SET idle_in_transaction_session_timeout = '100ms'; BEGIN` and a pause, PostgreSQL sends
   // FATAL 25P03 and closes; the gate relays it and then adds FATAL 08006 "the server closed
@@ -601,6 +669,17 @@ export const QUERY_SUITE: readonly SuiteCase[] = [
   // client sees two errors where PostgreSQL sends one. The case is left out until the relay
   // stays silent after relaying a server FATAL.
 ];
+
+/** Opens a raw protocol session on the target's wire address, runs work, closes it. */
+async function withWire<T>(target: SuiteTarget, work: (session: WireSession) => Promise<T>) {
+  if (target.wire === undefined) throw new Error(`no wire address for the ${target.kind} target`);
+  const session = await WireSession.open(target.wire);
+  try {
+    return await work(session);
+  } finally {
+    session.close();
+  }
+}
 
 // The gate's refusal of unparsable text ends with the parser's own message and the rule.
 const GATE_PARSE_REFUSAL = /could not parse; .*?: (.*) \(rule parse\)$/s;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
+import type { WireTarget } from './wire-session.js';
 import type { NoticeMessage } from 'pg-protocol/dist/messages.js';
 
 /** Where a suite case connects: PostgreSQL itself, or the gate in front of it. */
@@ -10,6 +11,8 @@ export interface SuiteTarget {
   kind: 'direct' | 'gate';
   /** A postgresql:// URL that pg and psql both accept. */
   url: string;
+  /** The same place for a raw protocol session (the conformance suite needs it). */
+  wire?: WireTarget;
 }
 
 /** Error fields a client can see, without the server's source location (file, line, routine). */
