@@ -8,10 +8,12 @@ import { qualifiedName } from '../policy/decision.js';
 import type { RowStep, SessionControls } from '../approvals/session-controls.js';
 import type { CopyOutMasker } from '../masking/copy-out-masker.js';
 import { refusalError } from '../masking/refusal-error.js';
-import type {
-  MaskedStatement,
-  PreparedMasking,
-  SessionMasking,
+import { scrubServerText } from '../masking/server-text-scrubber.js';
+import {
+  StatementParseError,
+  type MaskedStatement,
+  type PreparedMasking,
+  type SessionMasking,
 } from '../masking/session-masking.js';
 import { readBindValues } from '../recording/bind-values.js';
 import {
@@ -32,6 +34,7 @@ import { OutputBatch } from './output-batch.js';
 import { RefusalSubstitutes } from './refusal-substitutes.js';
 import { ResponseTracker } from './response-tracker.js';
 import { statementRefused } from './session-errors.js';
+import { scrubbedFields, scrubbedNotification } from './server-text.js';
 import { parameterStatusProblem } from './startup-parameters.js';
 import type {
   RowMasker,
@@ -227,7 +230,9 @@ export class SessionRelay {
         done({ frame: held, prepared, refusal });
       },
       (error: unknown) => {
-        this.options.logger.info({ err: error }, 'masking could not analyse a statement');
+        // A parser's message quotes the statement near the error, maybe a literal value.
+        const logged = error instanceof StatementParseError ? {} : { err: error };
+        this.options.logger.info(logged, 'masking could not analyse a statement');
         done({ frame: held, prepared: undefined, refusal: maskingFailed(error) });
       },
     );
@@ -390,6 +395,10 @@ export class SessionRelay {
     }
     if (this.stopped) return;
     if (!out.flushTo(client)) pauseUntilDrain(upstream, client);
+    else if (this.options.controls?.recordingBehind(() => this.serverHeld || upstream.resume())) {
+      // The recording keeps rows and its output is behind: hold the server as for a slow client.
+      upstream.pause();
+    }
   }
 
   private serverMessage(frame: Frame, out: OutputBatch): void {
@@ -435,14 +444,30 @@ export class SessionRelay {
         this.copyMasker = undefined;
         break;
       case BackendCode.errorResponse: {
+        // The statement the error belongs to, before the tracker skips past it.
+        const statement = this.tracker.currentStatement();
         this.tracker.error();
         this.copyMasker = undefined;
         const refusal = this.refusals.waiting
           ? this.refusals.match(readErrorFields(frame.body))
           : undefined;
         if (refusal) return out.add(errorResponse(refusal));
+        if (this.options.masking) return out.add(this.scrubbed(frame.code, frame, statement));
         break;
       }
+      case BackendCode.noticeResponse:
+        if (this.options.masking) {
+          const statement = this.tracker.currentStatement();
+          return out.add(this.scrubbed(frame.code, frame, statement));
+        }
+        break;
+      case BackendCode.notificationResponse:
+        // NOTE: a notification payload is scrubbed by the value detectors only: a classified
+        // value they do not recognise (a name, an address) reaches a listener in clear.
+        if (this.options.masking) {
+          return out.add(scrubbedNotification(frame.code, frame.body, detectedValuesOnly));
+        }
+        break;
       case BackendCode.parameterStatus: {
         // A function's SET clause, or set_config inside one, can move a parser setting.
         const { name, value } = readParameterStatus(frame.body);
@@ -501,7 +526,8 @@ export class SessionRelay {
         const fields = readErrorFields(frame.body);
         // A refusal's stand-in error: the statement record already says it was refused.
         const standIn = fields.message.includes('portcullis_refused_');
-        controls.error(fields.code, standIn ? undefined : fields.message, this.resultMasker());
+        const message = standIn ? undefined : this.serverText(fields.message);
+        controls.error(fields.code, message, this.resultMasker());
         return false;
       }
       case BackendCode.readyForQuery:
@@ -509,6 +535,27 @@ export class SessionRelay {
         return false;
     }
     return false;
+  }
+
+  /**
+   * An ErrorResponse or NoticeResponse with the values it quotes scrubbed by the masking of
+   * the statement it answers (strictly when that is unknown: fail closed).
+   */
+  private scrubbed(code: number, frame: Frame, statement: unknown): Buffer {
+    const masking = this.options.masking as SessionMasking;
+    const scrub = (text: string) =>
+      masking.scrubServerText(text, statement as MaskedStatement | undefined);
+    return scrubbedFields(code, frame.body, scrub);
+  }
+
+  /** Server error text as the client gets it, for the recording: scrubbed when masking. */
+  private serverText(text: string): string {
+    const { masking } = this.options;
+    if (!masking) return text;
+    return masking.scrubServerText(
+      text,
+      this.tracker.currentStatement() as MaskedStatement | undefined,
+    );
   }
 
   /** The masker of the result the next row belongs to, when the session masks. */
@@ -550,6 +597,8 @@ export class SessionRelay {
    * Cuts the result in flight: cancels the query upstream and drops what the server still
    * sends for it up to ReadyForQuery, where the client gets the error instead; the client so
    * sees an error where the result would have ended, and no CommandComplete for it.
+   * NOTE: when the client pipelined another query behind the cut one and the cut query ends
+   * before the CancelRequest arrives, the cancel can reach that next query instead.
    */
   private startCut(error: GateError, frame: Frame): boolean {
     this.beginCut(error);
@@ -770,6 +819,11 @@ const UNKNOWN_COPY = {
 
 function copyDataMessage(data: Buffer): Buffer {
   return new MessageWriter().bytes(data).build(BackendCode.copyData);
+}
+
+/** Scrubs what the value detectors recognise; for text that is a value, not a message. */
+function detectedValuesOnly(text: string): string {
+  return scrubServerText(text, false);
 }
 
 /** Command tags after which table and column names may have changed. */
