@@ -14,7 +14,8 @@ describe('scrubServerText', () => {
     ['Key (email)=(bob) already exists.', 'Key (email)=(********) already exists.'],
     [
       'Key (customer_id)=(5) is not present in table "customers".',
-      'Key (customer_id)=(********) is not present in table "customers".',
+      // The table's name goes with every quoted text; field t still names it.
+      'Key (customer_id)=(********) is not present in table "********".',
     ],
     ['Failing row contains (1, bob, null).', 'Failing row contains (********).'],
     ['Token "bob" is invalid.', 'Token "********" is invalid.'],
@@ -23,10 +24,29 @@ describe('scrubServerText', () => {
     expect(scrubServerText(text, true)).toBe(expected);
   });
 
+  it.each([
+    [
+      'unrecognized configuration parameter "Ada Lovelace"',
+      'unrecognized configuration parameter "********"',
+    ],
+    ['time zone "Ada Lovelace" not recognized', 'time zone "********" not recognized'],
+    ['schema "ada@example" does not exist', 'schema "********" does not exist'],
+    ['invalid value "Ada " for "YYYY"', 'invalid value "********"'],
+    ['"A" is not a valid binary digit', '"********" is not a valid binary digit'],
+    ['Token ""Ada Lovelace" is invalid.', 'Token "********" is invalid.'],
+    ['time zone "Ada "x" Lovelace" not recognized', 'time zone "********" not recognized'],
+    [
+      "line 1: Start tag expected, '<' not found\nAda Lovelace\n^",
+      "line 1: Start tag expected, '<' not found\n********",
+    ],
+  ])('redacts any quoted text and echoed lines in %j when strict', (text, expected) => {
+    expect(scrubServerText(text, true)).toBe(expected);
+  });
+
   it('keeps messages that hold no value', () => {
-    const text = 'relation "customers" does not exist';
-    expect(scrubServerText(text, true)).toBe(text);
     expect(scrubServerText('division by zero', true)).toBe('division by zero');
+    const text = 'relation "customers" does not exist';
+    expect(scrubServerText(text, false)).toBe(text);
   });
 
   it('always redacts what a detector recognises, and only that when not strict', () => {

@@ -16,16 +16,24 @@ const VALUE_PATTERNS: readonly [RegExp, string][] = [
   [/(: )"(?:[^"]|"")*"$/g, `$1"${REDACTED}"`],
   [/\b(value |Token )"(?:[^"]|"")*"/g, `$1"${REDACTED}"`],
   [/(JSON data, line \d+: ).*$/gm, `$1${REDACTED}`],
+  // Past the shapes above, any quoted text may be a value used as a name: a setting, a time
+  // zone, a schema (`email::regclass`), a file, an encoding, a to_date field, a digit. The
+  // server does not escape quotes inside them, so all from a line's first quote to its last
+  // goes; an identifier the client wrote itself goes with it (the client knows it already).
+  [/"[^\n]*"/g, `"${REDACTED}"`],
+  // Lines after the first echo input: the XML parser's detail repeats the document.
+  [/\n[\s\S]*$/g, `\n${REDACTED}`],
 ];
 
 /**
  * Scrubs data values out of server text the client will see (ErrorResponse and NoticeResponse
- * fields M, D, W, H): a statement on classified data could otherwise leak a value through an
- * error, such as `select email::int from customers`. With `strict` (the statement reads
- * classified data) values where PostgreSQL quotes them are redacted; always, every value a
- * detector recognises is.
- * NOTE: text raised by user code (RAISE in a function or DO block) is only detector-scrubbed,
- * and NOTIFY payloads (`select pg_notify('c', email) from customers`) are not scrubbed at all.
+ * fields M, D, W, H, q): a statement on classified data could otherwise leak a value through
+ * an error, such as `select email::int from customers`. With `strict` (the statement reads
+ * classified data, or is unknown) every quoted text, the shapes above and lines after the
+ * first are redacted; always, every value a detector recognises is.
+ * NOTE: a value written unquoted outside the shapes above (RAISE text in a function or DO
+ * block, `date field value out of range: 1-01-1200` from make_date) is only detector-scrubbed;
+ * the relay scrubs NOTIFY payloads with the detectors only (not strict: they are bare values).
  */
 export function scrubServerText(text: string, strict: boolean): string {
   let out = text;

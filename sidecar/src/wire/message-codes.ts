@@ -83,4 +83,8 @@ export const ErrorField = {
   message: 0x4d, // M
   detail: 0x44, // D
   hint: 0x48, // H
+  /** The call stack (PL/pgSQL context, JSON input line) where the error arose. */
+  where: 0x57, // W
+  /** The text of an internally generated command that failed, such as a PL/pgSQL EXECUTE. */
+  internalQuery: 0x71, // q
 } as const;
