@@ -395,6 +395,10 @@ export class SessionRelay {
     }
     if (this.stopped) return;
     if (!out.flushTo(client)) pauseUntilDrain(upstream, client);
+    else if (this.options.controls?.recordingBehind(() => this.serverHeld || upstream.resume())) {
+      // The recording keeps rows and its output is behind: hold the server as for a slow client.
+      upstream.pause();
+    }
   }
 
   private serverMessage(frame: Frame, out: OutputBatch): void {
@@ -593,6 +597,8 @@ export class SessionRelay {
    * Cuts the result in flight: cancels the query upstream and drops what the server still
    * sends for it up to ReadyForQuery, where the client gets the error instead; the client so
    * sees an error where the result would have ended, and no CommandComplete for it.
+   * NOTE: when the client pipelined another query behind the cut one and the cut query ends
+   * before the CancelRequest arrives, the cancel can reach that next query instead.
    */
   private startCut(error: GateError, frame: Frame): boolean {
     this.beginCut(error);
