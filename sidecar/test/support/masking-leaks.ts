@@ -94,22 +94,29 @@ export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string 
   // customers` and then `SELECT status FROM orders WHERE amount = 1` return every email in
   // clear (lineage follows a statement, not the table a value was stored in). Left out until
   // the gate refuses writes whose values derive from classified columns.
-  // NOTE: a unique violation leaks the key under every masking policy: `INSERT INTO customers
-  // (name, email, card_number) SELECT name, email, card_number FROM customers` answers 23505
-  // with detail `Key (email)=(ada@example.com) already exists.`, relayed unmasked. The gate
-  // masks rows only, never the fields of an ErrorResponse; the attempt is left out until it
-  // does (or refuses writes that can conflict on a classified column).
+  // Errors quote values; a masking session scrubs the fields of every ErrorResponse.
+  {
+    name: 'a unique violation quoting the key',
+    query:
+      'INSERT INTO customers (name, email, card_number) ' +
+      'SELECT name, email, card_number FROM customers',
+  },
+  { name: 'a cast error quoting the email', query: 'SELECT email::int FROM customers' },
+  { name: 'an out-of-range card number', query: 'SELECT card_number::int FROM customers' },
+  {
+    name: 'a JSON token quoting the email',
+    query: `SELECT ('"' || email)::json FROM customers`,
+  },
+  { name: 'a setting named by the email', query: 'SELECT current_setting(email) FROM customers' },
 ];
 
 /**
  * Attempts that only `derived: refuse` stops: the derived value is used before the row masker
- * sees it. Under `derived: mask` the expression is refused before it runs.
+ * sees it. Under `derived: refuse` the expression is refused before it runs.
  * NOTE: under `derived: mask` these leak, so they run here only against the refusing policy:
- * `SELECT email::int FROM customers` answers 22P02 `invalid input syntax for type integer:
- * "ada@example.com"` and `card_number::int` 22003 `value "4111111111111111" is out of range
- * for type integer`, relayed unmasked; `SELECT set_config('leak.value', email, false) ...;
- * SELECT current_setting('leak.value')` masks the first result, but the setting keeps the
- * real value and the second statement has no lineage to email.
+ * `SELECT set_config('leak.value', email, false) ...; SELECT current_setting('leak.value')`
+ * masks the first result, but the setting keeps the real value and the second statement has
+ * no lineage to email.
  */
 export const DERIVED_REFUSED_LEAKS: readonly { name: string; query: string }[] = [
   {
@@ -118,8 +125,6 @@ export const DERIVED_REFUSED_LEAKS: readonly { name: string; query: string }[] =
       "SELECT set_config('leak.value', email, false) FROM customers WHERE id = 1; " +
       "SELECT current_setting('leak.value')",
   },
-  { name: 'a cast error quoting the email', query: 'SELECT email::int FROM customers' },
-  { name: 'an out-of-range card number', query: 'SELECT card_number::int FROM customers' },
 ];
 
 /** Spellings of a secret value that count as leaking it: as is, and easily reversed. */
