@@ -44,6 +44,12 @@ describe('parseSidecarArgs', () => {
     [['--policies', 'd', '--operator-url', 'https://o'], /either --policies DIR or --operator-url/],
     [['--operator-url', 'https://o'], /--operator-url needs --token-file/],
     [['--policies', 'd', '--first-port', 'x'], /"x" is not a port number/],
+    [['--policies', 'd', '--token-file', 't'], /--token-file only applies in Kubernetes mode/],
+    [['--policies', 'd', '--ca-file', 'c'], /--ca-file only applies in Kubernetes mode/],
+    [
+      ['--operator-url', 'https://o', '--token-file', 't', '--approvals-dir', 'a'],
+      /--approvals-dir only applies in standalone mode/,
+    ],
   ])('refuses %j', (argv, message) => {
     expect(() => parseSidecarArgs(argv)).toThrow(UsageError);
     expect(() => parseSidecarArgs(argv)).toThrow(message);

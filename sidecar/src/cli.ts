@@ -100,6 +100,15 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
   if (operatorUrl !== undefined && values['token-file'] === undefined) {
     throw new UsageError('--operator-url needs --token-file FILE');
   }
+  // A flag of the other mode would be ignored; say so rather than run without it.
+  const strays =
+    operatorUrl === undefined
+      ? (['token-file', 'ca-file'] as const).filter((flag) => values[flag] !== undefined)
+      : (['approvals-dir'] as const).filter((flag) => values[flag] !== undefined);
+  if (strays.length > 0) {
+    const mode = operatorUrl === undefined ? 'Kubernetes mode (--operator-url)' : 'standalone mode';
+    throw new UsageError(`--${strays.join(', --')} only applies in ${mode}`);
+  }
 
   return {
     policies: values.policies ?? '',
@@ -170,7 +179,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const logger = createLogger({ level: args.logLevel, name: 'portcullis-sidecar' });
+  const processLogger = createLogger({ level: args.logLevel, name: 'portcullis-sidecar' });
+  // The injected env names the pod, so that every line says which pod's gate wrote it.
+  const { POD_NAMESPACE: namespace, POD_NAME: pod } = process.env;
+  const logger =
+    args.operator && namespace && pod
+      ? processLogger.child({ pod: `${namespace}/${pod}` })
+      : processLogger;
   try {
     return await serve(args, logger);
   } catch (error) {

@@ -191,7 +191,7 @@ describe('a gate in Kubernetes mode', () => {
   });
 
   it('serves queries under the policy its bundle carries, after /readyz says so', async () => {
-    expect(gate.process.output()).toMatch(/"msg":"policy bundle loaded"/);
+    expect(gate.process.output()).toMatch(/"pod":"shop\/web-7d9f".*"msg":"policy bundle loaded"/);
     expect(operator.tokens[0]).toBe(`Bearer ${TOKEN}`);
 
     const client = await connect(gate.firstPort);
