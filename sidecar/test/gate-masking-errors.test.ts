@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
+import { readParameterStatus } from '../src/wire/backend-decoders.js';
 import { BackendCode, FrontendCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import { startControlledGate, type ControlledGate } from './support/controlled-gate.js';
@@ -190,6 +191,25 @@ describe('server errors of a masking session', () => {
       expect(leaked(outcome)).toEqual([]);
     } finally {
       await upstream.server.sql('ALTER TABLE customers DROP CONSTRAINT leak', 'app');
+    }
+  });
+
+  it('application_name set from a value is reported redacted (ParameterStatus)', async () => {
+    const client = await RawClient.connect(gate.port);
+    try {
+      client.startup();
+      await client.until(BackendCode.readyForQuery);
+      const sql = "SELECT set_config('application_name', name, false) FROM customers WHERE id = 1";
+      client.send(new MessageWriter().cstring(sql).build(FrontendCode.query));
+      const frames = await client.until(BackendCode.readyForQuery);
+      const reported = frames
+        .filter((frame) => frame.code === BackendCode.parameterStatus)
+        .map((frame) => readParameterStatus(frame.body));
+      expect(reported).toEqual([{ name: 'application_name', value: '********' }]);
+      const bytes = Buffer.concat(frames.map((frame) => Buffer.from(frame.bytes)));
+      expect(leaked(bytes.toString('utf8'))).toEqual([]);
+    } finally {
+      client.close();
     }
   });
 

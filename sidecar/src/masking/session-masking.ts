@@ -18,6 +18,7 @@ import {
 } from './result-plan.js';
 import type { ResultColumn } from './row-masker.js';
 import { scrubServerText } from './server-text-scrubber.js';
+import { REDACTED } from './strategies.js';
 
 /** One statement of a Query or Parse, analysed for masking. */
 export interface MaskedStatement {
@@ -138,17 +139,33 @@ export class SessionMasking {
   }
 
   /**
-   * Scrubs values out of ErrorResponse/NoticeResponse text (fields M, D, W, H) of a statement;
-   * strictly when it reads classified data or is unknown.
+   * Scrubs values out of ErrorResponse/NoticeResponse text (fields M, D, W, H, q) of a
+   * statement; strictly when it reads classified data or is unknown.
    */
   scrubServerText(text: string, statement: MaskedStatement | undefined): string {
+    return scrubServerText(text, this.strict(statement));
+  }
+
+  /**
+   * Scrubs a bare value the server reports while a statement runs, such as the ParameterStatus
+   * of application_name after `set_config('application_name', email, false)`: all of it when
+   * the statement reads classified data or is unknown, else what the detectors recognise.
+   */
+  scrubServerValue(value: string, statement: MaskedStatement | undefined): string {
+    if (value === '') return value;
+    return this.strict(statement) ? REDACTED : scrubServerText(value, false);
+  }
+
+  /** Must server text about this statement be scrubbed beyond the detectors? */
+  private strict(statement: MaskedStatement | undefined): boolean {
     const { classification } = this.options.settings;
+    if (classification.empty) return false;
     const lineage = statement?.lineage;
-    const strict =
+    return (
       lineage === undefined ||
       lineage.opaque ||
-      classification.kindsOfRelations(lineage.relations).size > 0;
-    return scrubServerText(text, strict && !classification.empty);
+      classification.kindsOfRelations(lineage.relations).size > 0
+    );
   }
 
   /** DDL has passed: table and column names may have changed for every session. */

@@ -24,7 +24,7 @@ import {
   readReadyForQuery,
   readRowDescription,
 } from '../wire/backend-decoders.js';
-import { dataRow, errorResponse } from '../wire/backend-messages.js';
+import { dataRow, errorResponse, parameterStatus } from '../wire/backend-messages.js';
 import type { Frame, FrameReader } from '../wire/frame-reader.js';
 import { readParse, readQuery } from '../wire/frontend-messages.js';
 import { MessageReader } from '../wire/message-reader.js';
@@ -473,6 +473,14 @@ export class SessionRelay {
         const { name, value } = readParameterStatus(frame.body);
         const problem = parameterStatusProblem(name, value);
         if (problem) throw problem;
+        // application_name is free text a statement can set from any value; the other
+        // reported settings only take values their syntax allows.
+        // NOTE: a TimeZone set from a value (a POSIX zone such as 'ABC+3') is reported as is.
+        const { masking } = this.options;
+        if (masking && name === FREE_TEXT_SETTING) {
+          const statement = this.tracker.currentStatement() as MaskedStatement | undefined;
+          return out.add(parameterStatus(name, masking.scrubServerValue(value, statement)));
+        }
         break;
       }
       case BackendCode.readyForQuery:
@@ -825,6 +833,9 @@ function copyDataMessage(data: Buffer): Buffer {
 function detectedValuesOnly(text: string): string {
   return scrubServerText(text, false);
 }
+
+/** The reported setting whose value is free text (ParameterStatus). */
+const FREE_TEXT_SETTING = 'application_name';
 
 /** Command tags after which table and column names may have changed. */
 const DDL_TAG = /^(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE|TRUNCATE) /;
