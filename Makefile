@@ -50,7 +50,11 @@ bench: build ## pgbench -S direct vs PgBouncer vs the gate, 3 query modes (BENCH
 	scripts/system-deps.sh --bench
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node bench/dist/src/run-bench.js $(BENCH_ARGS)
 
-.PHONY: demo
-demo: build ## Throwaway PostgreSQL, the gate standalone, a psql session as a minted role
+.PHONY: demo demo-standalone
+demo: build ## The whole system: kube-apiserver + etcd, PostgreSQL, operator, an injected pod's gate, psql
+	scripts/system-deps.sh
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node e2e/dist/src/demo/demo-cluster.js
+
+demo-standalone: build ## Throwaway PostgreSQL, the gate standalone, a psql session as a minted role
 	scripts/system-deps.sh
 	node sidecar/dist/scripts/demo-standalone.js

@@ -6,6 +6,7 @@
  * a refused DROP, and a DELETE that waits until a data steward approves it with kubectl.
  * Everything it starts is stopped and removed at the end, on failure, and on Ctrl-C/SIGTERM.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   loadSampleData,
   SAMPLE_ROLES,
   startPostgres,
+  type ManagedProcess,
   type MinterCredential,
   type PostgresServer,
 } from '@portcullis/testkit';
@@ -21,7 +23,7 @@ import { resolveBinaries } from '../binaries.js';
 import { openCluster, type Cluster } from '../cluster.js';
 import { CRD_DIR, crdNames, waitEstablished } from '../crd-install.js';
 import type { OperatorProcess } from '../operator-process.js';
-import type { SidecarProcess } from '../sidecar-from-pod.js';
+import { repoPath } from '../paths.js';
 import { DEMO } from './demo-objects.js';
 import { checkRoleDropped, runSession } from './demo-session.js';
 import { createInjectedPod, startGate } from './injected-pod.js';
@@ -35,7 +37,7 @@ interface Started {
   cluster?: Cluster;
   db?: PostgresServer;
   operator?: OperatorProcess;
-  gate?: SidecarProcess;
+  gate?: ManagedProcess;
 }
 
 const started: Started = {};
@@ -44,7 +46,7 @@ let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     step('cleaning up');
-    await started.gate?.process.stop('SIGTERM', 10_000);
+    await started.gate?.stop('SIGTERM', 10_000);
     await started.operator?.process.stop('SIGTERM', 5_000);
     await started.cluster?.stop();
     await started.db?.stop();
@@ -74,6 +76,14 @@ async function startDatabase(): Promise<{ db: PostgresServer; minter: MinterCred
   return { db, minter };
 }
 
+/** Runs the build script with its progress on our stderr: a first build is long. */
+async function buildBinaries(): Promise<void> {
+  const script = repoPath('e2e/scripts/control-plane-binaries.sh');
+  const child = spawn('bash', [script, 'all'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${script} exited ${code} (its output is above)`);
+}
+
 async function main(): Promise<void> {
   const began = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-demo-'));
@@ -83,6 +93,7 @@ async function main(): Promise<void> {
   say('kube-apiserver, etcd, kubectl and helm are built from their Go modules by');
   say('e2e/scripts/control-plane-binaries.sh. The FIRST build takes about 6 to 8 minutes and');
   say('needs Go; later runs take them from ~/.cache/portcullis at once.');
+  await buildBinaries();
   const binaries = await resolveBinaries();
   say(`ready: ${binaries.kubeApiserver}`);
 

@@ -1,22 +1,17 @@
-import { dirname } from 'node:path';
-import { freePort } from '@portcullis/testkit';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, startProcess, type ManagedProcess } from '@portcullis/testkit';
 import type { Cluster } from '../cluster.js';
+import { hostCommandFor } from '../injected-sidecar.js';
 import type { KubeObject } from '../kube-api.js';
-import { repoPath } from '../paths.js';
 import { specOf, type Container } from '../pods.js';
-import { gateContainerOf, startSidecarFromPod, type SidecarProcess } from '../sidecar-from-pod.js';
+import { requestToken } from '../service-account-token.js';
 import { appPod, DEMO, list } from './demo-objects.js';
 import { logPrinter } from './gate-log.js';
 import { say } from './terminal.js';
 
-// The sidecar image has portcullis-sidecar and Node 24 on its PATH; here the repository's
-// node_modules/.bin and the Node running the demo stand in for them.
-const IMAGE_PATH = [
-  repoPath('node_modules/.bin'),
-  dirname(process.execPath),
-  '/usr/bin',
-  '/bin',
-].join(':');
+const GATE = 'portcullis-gate';
+const OPERATOR_CA = 'PORTCULLIS_OPERATOR_CA';
 
 function envLine(container: Container): string {
   return (container.env ?? [])
@@ -41,7 +36,8 @@ export async function createInjectedPod(cluster: Cluster): Promise<KubeObject> {
   say(created.trimEnd());
   const pod = await cluster.api.get(`/api/v1/namespaces/${DEMO.namespace}/pods/${DEMO.app}`);
 
-  const gate = gateContainerOf(pod);
+  const gate = specOf(pod).initContainers?.find((c) => c.name === GATE);
+  if (!gate) throw new Error(`the API server returned ${DEMO.app} without ${GATE}`);
   const app = specOf(pod).containers.find((c) => c.name === 'app');
   const record = JSON.parse(pod.metadata?.annotations?.['portcullis.dev/injected'] ?? '{}') as {
     mode?: string;
@@ -70,34 +66,58 @@ export function appEnv(pod: KubeObject): Record<string, string> {
   return Object.fromEntries((app?.env ?? []).map((e) => [e.name, e.value ?? '']));
 }
 
+/** The audience and lifetime of the projected token the webhook asked kubelet for. */
+function projectedToken(pod: KubeObject): { audience?: string; expirationSeconds?: number } {
+  const volume = specOf(pod).volumes?.find((v) => v.name === 'portcullis-token') as
+    { projected?: { sources?: { serviceAccountToken?: TokenSource }[] } } | undefined;
+  const source = volume?.projected?.sources?.find((s) => s.serviceAccountToken);
+  if (!source?.serviceAccountToken) throw new Error('the pod has no projected portcullis token');
+  return source.serviceAccountToken;
+}
+
+interface TokenSource {
+  audience?: string;
+  expirationSeconds?: number;
+}
+
 /**
- * Runs the pod's gate as a process the way kubelet would run the container (see
- * sidecar-from-pod.ts), printing its log, and waits until it serves.
+ * Does what kubelet would do for the pod's gate container: mints its projected token with
+ * the TokenRequest API (bound to the pod, with the injected audience), then runs the injected
+ * command, args and env (injected-sidecar.ts), printing the gate's log, until it serves.
+ * https://kubernetes.io/docs/concepts/storage/projected-volumes/
  */
 export async function startGate(
   cluster: Cluster,
   pod: KubeObject,
   dir: string,
-  onStart: (gate: SidecarProcess) => void,
-): Promise<SidecarProcess> {
-  const gate = await startSidecarFromPod(cluster.api, pod, {
-    dir,
-    metricsPort: await freePort(),
-    path: IMAGE_PATH,
+  onStart: (gate: ManagedProcess) => void,
+): Promise<ManagedProcess> {
+  const { audience, expirationSeconds } = projectedToken(pod);
+  const token = await requestToken(cluster.api, DEMO.namespace, DEMO.app, {
+    pod,
+    ...(audience === undefined ? {} : { audience }),
+    ...(expirationSeconds === undefined ? {} : { expirationSeconds }),
+  });
+  const tokenFile = join(dir, 'pod-token');
+  await writeFile(tokenFile, token, { mode: 0o600 });
+  const host = hostCommandFor(pod, { tokenFile, metricsPort: await freePort() });
+
+  say(`kubelet would mount a TokenRequest token for ServiceAccount ${DEMO.app}, audience`);
+  say(`${audience}, bound to the pod; the demo asks the API server for the same and writes`);
+  say(`it to ${tokenFile}. The metrics port moves to loopback, and portcullis-sidecar`);
+  say("is the built one in this repository instead of the image's:");
+  const env = Object.keys(host.env)
+    .filter((name) => name !== 'PATH')
+    .map((name) => (name === OPERATOR_CA ? `${name}="$CA"` : `${name}=${host.env[name]}`));
+  say(`$ ${env.join(' ')} \\\n    ${[host.command, ...host.args].join(' ')}`);
+
+  const gate = startProcess({
+    command: host.command,
+    args: host.args,
+    env: host.env,
     onOutput: logPrinter('gate'),
   });
   onStart(gate);
-  const { launch } = gate;
-  say(`kubelet would mount a TokenRequest token for ServiceAccount ${DEMO.app}, audience`);
-  say(`portcullis.dev, bound to the pod; the demo asks the API server for the same and writes`);
-  say(`it to ${gate.tokenFile}. The metrics port moves to loopback; portcullis-sidecar comes`);
-  say('from the repository (node_modules/.bin) instead of the image.');
-  const env = Object.keys(launch.env)
-    .filter((name) => name !== 'PATH')
-    .map((name) =>
-      name === 'PORTCULLIS_OPERATOR_CA' ? `${name}="$CA"` : `${name}=${launch.env[name]}`,
-    );
-  say(`$ ${env.join(' ')} \\\n    ${launch.command} ${launch.args.join(' ')}`);
-  await gate.process.waitForOutput(/"msg":"gate ready"/, 30_000);
+  await gate.waitForOutput(/"msg":"gate ready"/, 30_000);
   return gate;
 }
