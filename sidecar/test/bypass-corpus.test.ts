@@ -4,20 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quoteLiteral } from '@portcullis/testkit';
-import { parseAllDocuments, stringify } from 'yaml';
 import { FilePolicySource } from '../src/policy/file-source.js';
 import {
   BYPASS_CORPUS,
-  bypassPolicy,
   STARTUP_BYPASS_ATTEMPTS,
   type BypassAttempt,
 } from '../src/statements/bypass-corpus.js';
-import {
-  readCommandComplete,
-  readDataRow,
-  readErrorFields,
-  readParameterStatus,
-} from '../src/wire/backend-decoders.js';
+import { readErrorFields, readParameterStatus } from '../src/wire/backend-decoders.js';
 import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
 import { MessageWriter } from '../src/wire/message-writer.js';
 import { startControlledGate, type ControlledGate } from './support/controlled-gate.js';
@@ -28,9 +21,18 @@ import {
   type RunningGate,
   type Upstream,
 } from './support/gate-fixture.js';
-import { DERIVED_REFUSED_LEAKS, leakForms, MASKING_LEAKS } from './support/masking-leaks.js';
-import { testManifests } from './support/manifests.js';
+import { DERIVED_REFUSED_LEAKS, MASKING_LEAKS } from './support/masking-leaks.js';
 import { RawClient } from './support/raw-client.js';
+import { frontend as m } from './support/wire-session.js';
+import {
+  corpusManifests,
+  encoded,
+  exchange,
+  fingerprint,
+  leaked,
+  rawSession,
+  secretForms,
+} from './support/bypass-probes.js';
 import { psql, withSession, type Observation, type SuiteTarget } from './support/suite-session.js';
 
 // The statements module's corpus of attempts to get around the guardrails, replayed through a
@@ -71,36 +73,6 @@ afterAll(async () => {
   await upstream?.server.stop();
 }, 30_000);
 
-/** The test manifests with the corpus policy's guardrails on the AccessPolicy. */
-function corpusManifests(on: Upstream): string {
-  const { guardrails, grant } = bypassPolicy().spec;
-  const docs = parseAllDocuments(testManifests({ server: on.server, minter: on.minter }));
-  return docs
-    .map((doc) => doc.toJS() as { kind: string; spec: Record<string, unknown> })
-    .map((doc) => {
-      if (doc.kind === 'AccessPolicy') {
-        doc.spec.guardrails = guardrails;
-        doc.spec.grant = { ...(doc.spec.grant as object), role: grant.role };
-      }
-      return stringify(doc);
-    })
-    .join('---\n');
-}
-
-/** What the superuser sees of the sample data and roles; a refused attempt changes none of it. */
-function fingerprint(): Promise<string> {
-  return upstream.server.sql(
-    `SELECT md5(string_agg(o::text, ',' ORDER BY o.id)) FROM orders o;
-     SELECT md5(string_agg(c::text, ',' ORDER BY c.id)) FROM customers c;
-     SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
-       WHERE relnamespace = 'public'::regnamespace;
-     SELECT string_agg(rolname || rolsuper, ',' ORDER BY rolname) FROM pg_roles
-       WHERE rolname NOT LIKE 'pc\\_%';
-     SELECT count(*) FROM pg_rewrite WHERE rulename LIKE 'bypass%'`,
-    'app',
-  );
-}
-
 /** Runs an attempt's setup and then its sql on one session; optionally in a rolled-back block. */
 async function attempt(
   target: SuiteTarget,
@@ -122,7 +94,7 @@ describe('the bypass corpus through the gate (bypassPolicy guardrails)', () => {
     const { expect: verdict } = entry;
     if (verdict.action === 'refuse') {
       it(`refuses: ${entry.name} (${verdict.rule})`, async () => {
-        const before = await fingerprint();
+        const before = await fingerprint(upstream.server);
         const { setup, outcome, after } = await attempt(gated, entry, false);
 
         expect(setup.every((s) => !('error' in s))).toBe(true);
@@ -134,7 +106,7 @@ describe('the bypass corpus through the gate (bypassPolicy guardrails)', () => {
           },
         });
         expect(after).toMatchObject({ rows: [['1']] });
-        expect(await fingerprint()).toBe(before);
+        expect(await fingerprint(upstream.server)).toBe(before);
       });
     } else {
       it(`allows and runs as PostgreSQL would: ${entry.name}`, async () => {
@@ -150,22 +122,6 @@ const CLASSIFICATION = {
   'public.customers.email': 'email',
   'public.customers.card_number': 'credit_card',
 };
-
-/** Every spelling of every classified value in the sample data. */
-async function secretForms(): Promise<string[]> {
-  const out = await upstream.server.sql('SELECT email, card_number FROM customers', 'app');
-  return out
-    .trim()
-    .split('\n')
-    .flatMap((line) => line.split('|'))
-    .flatMap(leakForms);
-}
-
-/** The secret forms found anywhere in what a client observed (rows, errors, notices). */
-function leaked(observed: unknown, forms: string[]): string[] {
-  const text = JSON.stringify(observed);
-  return forms.filter((form) => text.includes(form));
-}
 
 describe('derived values of masked columns never come back unmasked', () => {
   const policies = {
@@ -199,7 +155,7 @@ describe('derived values of masked columns never come back unmasked', () => {
         });
         maskingGates.push(gate);
         target = { kind: 'gate', url: gate.url() };
-        forms = await secretForms();
+        forms = await secretForms(upstream.server);
       });
 
       it('shows the real values to the direct role, so the check can see a leak', async () => {
@@ -248,24 +204,10 @@ describe('derived values of masked columns never come back unmasked', () => {
   }
 });
 
-/** SQL text in a client encoding; only the characters the corpus uses outside ASCII. */
-function encoded(sql: string, encoding: string | undefined): Buffer {
-  if (encoding === undefined) return Buffer.from(sql, 'utf8');
-  const table: Record<string, Record<string, number[]>> = { SJIS: { '\u8868': [0x95, 0x5c] } };
-  const bytes = [...sql].flatMap((char) => {
-    const code = char.codePointAt(0) ?? 0;
-    if (code < 0x80) return [code];
-    const mapped = table[encoding]?.[char];
-    if (mapped === undefined) throw new Error(`no ${encoding} bytes for ${char} in this test`);
-    return mapped;
-  });
-  return Buffer.from(bytes);
-}
-
 describe('startup parameters that would make the server read text otherwise', () => {
   for (const entry of STARTUP_BYPASS_ATTEMPTS) {
     it(`refuses or neutralises: ${entry.name}`, async () => {
-      const before = await fingerprint();
+      const before = await fingerprint(upstream.server);
       const raw = await RawClient.connect(guarded.port);
       try {
         const startup = new MessageWriter().int32(StartupCode.protocol3);
@@ -300,45 +242,18 @@ describe('startup parameters that would make the server read text otherwise', ()
         await raw.until(BackendCode.readyForQuery);
       } finally {
         raw.close();
-        expect(await fingerprint()).toBe(before);
+        expect(await fingerprint(upstream.server)).toBe(before);
       }
     });
   }
 });
-
-/** A raw session through the guarded gate, logged in; fails if the gate refuses it. */
-async function rawSession(parameters: Record<string, string> = {}): Promise<RawClient> {
-  const raw = await RawClient.connect(guarded.port);
-  const startup = new MessageWriter().int32(StartupCode.protocol3);
-  for (const [name, value] of Object.entries({ user: 'app', database: 'app', ...parameters })) {
-    startup.cstring(name).cstring(value);
-  }
-  raw.send(startup.byte(0).build());
-  await raw.until(BackendCode.readyForQuery);
-  return raw;
-}
-
-/** Sends bytes and reads to the next ReadyForQuery: the error codes and command tags seen. */
-async function exchange(raw: RawClient, ...messages: Buffer[]): Promise<string[]> {
-  raw.send(Buffer.concat(messages));
-  const frames = await raw.until(BackendCode.readyForQuery);
-  return frames.flatMap((frame) => {
-    if (frame.code === BackendCode.errorResponse) return [readErrorFields(frame.body).code];
-    if (frame.code === BackendCode.commandComplete) return [readCommandComplete(frame.body)];
-    if (frame.code === BackendCode.dataRow) return readDataRow(frame.body).map(String);
-    return [];
-  });
-}
-
-const query = (sql: string) => new MessageWriter().cstring(sql).build(FrontendCode.query);
-const sync = () => new MessageWriter().build(FrontendCode.sync);
 
 describe('protocol-level attempts the text corpus cannot express', () => {
   it('refuses a FunctionCall message (fast path) to pg_read_file', async () => {
     const oid = Number(
       (await upstream.server.sql("SELECT 'pg_read_file(text)'::regprocedure::oid", 'app')).trim(),
     );
-    const raw = await rawSession();
+    const raw = await rawSession(guarded.port);
     try {
       const path = Buffer.from('/etc/passwd');
       const call = new MessageWriter()
@@ -350,15 +265,15 @@ describe('protocol-level attempts the text corpus cannot express', () => {
         .int16(0)
         .build(FrontendCode.functionCall);
       expect(await exchange(raw, call)).toEqual(['42501']);
-      expect(await exchange(raw, query('SELECT 1'))).toEqual(['1', 'SELECT 1']);
+      expect(await exchange(raw, m.query('SELECT 1'))).toEqual(['1', 'SELECT 1']);
     } finally {
       raw.close();
     }
   });
 
   it('runs nothing for a Bind to a statement whose Parse was refused', async () => {
-    const before = await fingerprint();
-    const raw = await rawSession();
+    const before = await fingerprint(upstream.server);
+    const raw = await rawSession(guarded.port);
     try {
       const parse = new MessageWriter()
         .cstring('del')
@@ -373,18 +288,18 @@ describe('protocol-level attempts the text corpus cannot express', () => {
         .int16(0)
         .build(FrontendCode.bind);
       const execute = new MessageWriter().cstring('').int32(0).build(FrontendCode.execute);
-      expect(await exchange(raw, parse, sync())).toEqual(['42501']);
-      const [code] = await exchange(raw, bind, execute, sync());
+      expect(await exchange(raw, parse, m.sync())).toEqual(['42501']);
+      const [code] = await exchange(raw, bind, execute, m.sync());
       expect(['42501', '26000']).toContain(code);
     } finally {
       raw.close();
     }
-    expect(await fingerprint()).toBe(before);
+    expect(await fingerprint(upstream.server)).toBe(before);
   });
 
   it('runs nothing of what follows a NUL inside a Query message', async () => {
-    const before = await fingerprint();
-    const raw = await rawSession();
+    const before = await fingerprint(upstream.server);
+    const raw = await rawSession(guarded.port);
     try {
       const smuggled = new MessageWriter()
         .cstring('SELECT 1')
@@ -398,17 +313,17 @@ describe('protocol-level attempts the text corpus cannot express', () => {
     } finally {
       raw.close();
     }
-    expect(await fingerprint()).toBe(before);
+    expect(await fingerprint(upstream.server)).toBe(before);
   });
 
   it('runs no Query sent in the middle of COPY FROM STDIN', async () => {
-    const before = await fingerprint();
-    const raw = await rawSession();
+    const before = await fingerprint(upstream.server);
+    const raw = await rawSession(guarded.port);
     const codes: string[] = [];
     try {
-      raw.send(query('COPY orders (customer_id, amount) FROM STDIN'));
+      raw.send(m.query('COPY orders (customer_id, amount) FROM STDIN'));
       await raw.until(BackendCode.copyInResponse);
-      raw.send(query('DELETE FROM orders'));
+      raw.send(m.query('DELETE FROM orders'));
       // PostgreSQL answers 08P01 and ends the session (protocol synchronization lost).
       for (let frame = await raw.next(); frame; frame = await raw.next()) {
         if (frame.code === BackendCode.errorResponse) codes.push(readErrorFields(frame.body).code);
@@ -417,20 +332,20 @@ describe('protocol-level attempts the text corpus cannot express', () => {
       raw.close();
     }
     expect(codes[0]).toBe('08P01');
-    expect(await fingerprint()).toBe(before);
+    expect(await fingerprint(upstream.server)).toBe(before);
   });
 
   it('drops startup options and replication, which would set what the gate checks', async () => {
-    const raw = await rawSession({
+    const raw = await rawSession(guarded.port, {
       options: '-c standard_conforming_strings=off -c role=postgres',
       replication: 'database',
     });
     try {
-      expect(await exchange(raw, query('SHOW standard_conforming_strings'))).toEqual([
+      expect(await exchange(raw, m.query('SHOW standard_conforming_strings'))).toEqual([
         'on',
         'SHOW',
       ]);
-      const [user] = await exchange(raw, query('SELECT current_user'));
+      const [user] = await exchange(raw, m.query('SELECT current_user'));
       expect(user).toMatch(/^pc_/);
     } finally {
       raw.close();
