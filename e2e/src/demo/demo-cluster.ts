@@ -106,9 +106,9 @@ async function main(): Promise<void> {
   ]);
   say(`kube-apiserver on ${cluster.api.server}: RBAC, TokenRequest, TokenReview; no kubelet,`);
   say('so pods stay objects and the demo runs their gate as a process.');
-  say(`PostgreSQL ${await db.majorVersion()} on 127.0.0.1:${db.port} (TLS), database`);
-  say(`"${DEMO.database}" with customers and orders; the only credential Portcullis holds for it`);
-  say(`is the minter role "${minter.username}" (CREATEROLE, may grant app_reader, app_writer).`);
+  say(`PostgreSQL ${await db.majorVersion()} on 127.0.0.1:${db.port} (TLS) with a database`);
+  say(`"${DEMO.database}" of customers and orders. Portcullis holds one credential for it: the`);
+  say(`minter role "${minter.username}" (CREATEROLE, may grant app_reader and app_writer).`);
 
   step('the CRDs');
   say('$ kubectl apply -f crds/manifests/');

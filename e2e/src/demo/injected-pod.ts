@@ -4,6 +4,7 @@ import { freePort, startProcess, type ManagedProcess } from '@portcullis/testkit
 import type { Cluster } from '../cluster.js';
 import { hostCommandFor } from '../injected-sidecar.js';
 import type { KubeObject } from '../kube-api.js';
+import { repoRoot } from '../paths.js';
 import { specOf, type Container } from '../pods.js';
 import { requestToken } from '../service-account-token.js';
 import { appPod, DEMO, list } from './demo-objects.js';
@@ -103,13 +104,16 @@ export async function startGate(
   const host = hostCommandFor(pod, { tokenFile, metricsPort: await freePort() });
 
   say(`kubelet would mount a TokenRequest token for ServiceAccount ${DEMO.app}, audience`);
-  say(`${audience}, bound to the pod; the demo asks the API server for the same and writes`);
-  say(`it to ${tokenFile}. The metrics port moves to loopback, and portcullis-sidecar`);
-  say("is the built one in this repository instead of the image's:");
+  say(`${audience}, bound to the pod; the demo asks the API server for the same token and`);
+  say(`writes it to ${tokenFile}.`);
+  say("The metrics port moves to loopback, and portcullis-sidecar is this repository's build:");
   const env = Object.keys(host.env)
     .filter((name) => name !== 'PATH')
     .map((name) => (name === OPERATOR_CA ? `${name}="$CA"` : `${name}=${host.env[name]}`));
-  say(`$ ${env.join(' ')} \\\n    ${[host.command, ...host.args].join(' ')}`);
+  const command = [host.command, ...host.args]
+    .map((word) => (word === process.execPath ? 'node' : word.replace(`${repoRoot}/`, '')))
+    .join(' ');
+  say(`$ ${env.join(' ')} \\\n    ${command}`);
 
   const gate = startProcess({
     command: host.command,
