@@ -8,7 +8,7 @@ import type { GateMetrics } from '../observability/gate-metrics.js';
 import { PolicyAuthenticator } from '../identity/policy-authenticator.js';
 import type { PolicySnapshot, PolicySource } from '../policy/policy-source.js';
 import { CancelRegistry } from './cancel-registry.js';
-import { GateListener } from './gate-listener.js';
+import { GateListener, type GateContext } from './gate-listener.js';
 import type { SessionLimits } from './gate-session.js';
 import { policyHooks } from './policy-hooks.js';
 import type { SessionHooks } from './session-hooks.js';
@@ -51,15 +51,27 @@ const DEFAULT_LIMITS: SessionLimits = {
   startupTimeoutMs: 15_000,
 };
 
-/** The running gate: a loopback listener per DataSource, the minters, the reaper. */
+/**
+ * The running gate: a loopback listener per DataSource, the minters, the reaper. Follows the
+ * policies: a DataSource added gets a listener, a removed one loses it and its sessions.
+ */
 export class Gate {
+  private readonly listeners = new Map<string, GateListener>();
+  private readonly bound = new Map<string, AddressInfo>();
+  /** Policy changes are followed one at a time, in the order they came. */
+  private changes: Promise<void> = Promise.resolve();
+  private stopping = false;
+
   private constructor(
-    private readonly listeners: GateListener[],
+    private readonly context: GateContext,
     private readonly minters: MinterRegistry,
     private readonly options: GateOptions,
-    /** Bound address of each DataSource's listener, by DataSource name. */
-    readonly addresses: ReadonlyMap<string, AddressInfo>,
   ) {}
+
+  /** Bound address of each DataSource's listener, by DataSource name. */
+  get addresses(): ReadonlyMap<string, AddressInfo> {
+    return this.bound;
+  }
 
   /** Loads policies, reaps leftover roles, and listens; throws (fail closed) if any step fails. */
   static async start(options: GateOptions): Promise<Gate> {
@@ -93,56 +105,115 @@ export class Gate {
       metrics: options.metrics,
     };
 
-    const listeners: GateListener[] = [];
-    const addresses = new Map<string, AddressInfo>();
+    const gate = new Gate(context, minters, options);
     try {
-      for (const [name, port] of ports) {
-        const listener = new GateListener(name, context);
-        listeners.push(listener);
-        addresses.set(name, await listener.listen(options.host ?? '127.0.0.1', port));
-      }
+      for (const [name, port] of ports) await gate.open(name, port);
     } catch (error) {
-      await Promise.allSettled(listeners.map((listener) => listener.close()));
+      await Promise.allSettled([...gate.listeners.values()].map((listener) => listener.close()));
       await minters.end();
       throw new GateStartError('cannot listen', { cause: error });
     }
-    const gate = new Gate(listeners, minters, options, addresses);
-    gate.unsubscribe = policySource.onChange((next) => void gate.policiesChanged(next));
+    gate.unsubscribe = policySource.onChange((next) => gate.policiesChanged(next));
     return gate;
   }
 
   private unsubscribe: (() => void) | undefined;
 
-  /** New policies: sessions they no longer admit end; new DataSources are not served yet. */
-  private async policiesChanged(next: PolicySnapshot): Promise<void> {
-    // NOTE: a DataSource added after start gets no listener until the gate restarts.
-    const served = new Set(this.addresses.keys());
-    const added = next.dataSources.filter((ds) => !served.has(ds.metadata.name));
-    if (added.length > 0) {
-      this.options.logger.warn(
-        { dataSources: added.map((ds) => ds.metadata.name) },
-        'new DataSources are served after a restart',
+  /** New policies: queued behind the change being followed, if any. */
+  private policiesChanged(next: PolicySnapshot): void {
+    this.changes = this.changes
+      .then(() => this.follow(next))
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error }, 'could not follow a policy change'),
       );
-    }
+  }
+
+  /**
+   * Closes the listeners of removed DataSources (their sessions end), opens listeners for
+   * added ones, then ends the sessions the new policies no longer admit.
+   */
+  private async follow(next: PolicySnapshot): Promise<void> {
+    if (this.stopping) return;
+    await this.closeRemoved(next);
+    await this.openAdded(next);
+    await Promise.all([...this.listeners.values()].map((listener) => listener.recheck(next)));
+  }
+
+  private async closeRemoved(next: PolicySnapshot): Promise<void> {
+    const names = new Set(next.dataSources.map((ds) => ds.metadata.name));
+    const removed = [...this.listeners].filter(([name]) => !names.has(name));
+    await Promise.all(
+      removed.map(async ([name, listener]) => {
+        this.listeners.delete(name);
+        this.bound.delete(name);
+        this.options.logger.info({ dataSource: name }, 'DataSource removed; listener closing');
+        await listener.close(`session ended by Portcullis: DataSource ${name} was removed`);
+      }),
+    );
+  }
+
+  /**
+   * Listens for DataSources the gate does not serve yet, on the port the pod patch's rule
+   * gives them in the new snapshot. A DataSource whose port is held by one served since
+   * before waits for a restart (the rule may move ports when names are added).
+   */
+  private async openAdded(next: PolicySnapshot): Promise<void> {
+    const added = next.dataSources.filter((ds) => !this.listeners.has(ds.metadata.name));
+    if (added.length === 0) return;
+    const { logger } = this.options;
+    let ports: Map<string, number>;
     try {
-      await Promise.all(this.listeners.map((listener) => listener.recheck(next)));
+      ports = assignPorts(next, this.options);
     } catch (error) {
-      this.options.logger.error(
-        { err: error },
-        'could not re-check sessions after a policy change',
-      );
+      const dataSources = added.map((ds) => ds.metadata.name);
+      return logger.error({ err: error, dataSources }, 'new DataSources are not served');
+    }
+
+    const taken = new Set([...this.bound.values()].map((address) => address.port));
+    for (const dataSource of added) {
+      const name = dataSource.metadata.name;
+      const port = ports.get(name) as number;
+      // NOTE: a served DataSource whose localPort changed keeps its old port until restart,
+      // and a new one the rule puts on a port still held so waits for a restart too.
+      if (port !== 0 && taken.has(port)) {
+        logger.warn({ dataSource: name, port }, 'port in use: DataSource served after a restart');
+        continue;
+      }
+      try {
+        // Its minter now, so that the reaper looks after its roles from here on.
+        this.minters.get(dataSource, next);
+        await this.open(name, port);
+      } catch (error) {
+        logger.error({ err: error, dataSource: name, port }, 'cannot serve a new DataSource');
+      }
+    }
+  }
+
+  /** Opens the listener of one DataSource. */
+  private async open(name: string, port: number): Promise<void> {
+    const listener = new GateListener(name, this.context);
+    this.listeners.set(name, listener);
+    try {
+      this.bound.set(name, await listener.listen(this.options.host ?? '127.0.0.1', port));
+    } catch (error) {
+      this.listeners.delete(name);
+      throw error;
     }
   }
 
   /** Sessions open across all listeners. */
   get sessionCount(): number {
-    return this.listeners.reduce((sum, listener) => sum + listener.sessionCount, 0);
+    let sum = 0;
+    for (const listener of this.listeners.values()) sum += listener.sessionCount;
+    return sum;
   }
 
   /** Ends every session (FATAL 57P01), drops their roles, closes the minters. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.unsubscribe?.();
-    await Promise.all(this.listeners.map((listener) => listener.close()));
+    await this.changes;
+    await Promise.all([...this.listeners.values()].map((listener) => listener.close()));
     await this.options.policySource.stop();
     await this.minters.end();
   }
