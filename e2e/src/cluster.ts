@@ -10,6 +10,11 @@ export interface Cluster {
   kubeconfig: string;
   /** CA file of the API server (local mode only: the operator process needs it). */
   caFile?: string;
+  /**
+   * The local control plane's directory, removed with it (also by its watchdog when the
+   * runner is killed): suites keep their own files in here.
+   */
+  dir?: string;
   binaries: Binaries;
   api: KubeApi;
   kubectl: Kubectl;
@@ -48,6 +53,7 @@ export async function openCluster(env = process.env): Promise<Cluster> {
     mode: 'local',
     kubeconfig: plane.kubeconfig,
     caFile: plane.caFile,
+    dir: plane.dir,
     binaries,
     api: KubeApi.fromFile(plane.kubeconfig),
     kubectl: new Kubectl(binaries.kubectl, plane.kubeconfig),

@@ -1,5 +1,6 @@
 import { startProcess, type ManagedProcess } from '@portcullis/testkit';
 import type { KubeObject } from './kube-api.js';
+import { killWithRunner } from './orphan-watchdog.js';
 import { repoPath } from './paths.js';
 import type { Container } from './pods.js';
 import { specOf } from './pods.js';
@@ -78,6 +79,7 @@ export async function startInjectedSidecar(
 ): Promise<ManagedProcess> {
   const host = hostCommandFor(pod, rewrite);
   const child = startProcess({ command: host.command, args: host.args, env: host.env });
+  killWithRunner(child);
   try {
     await waitFor(
       'the gate ready',

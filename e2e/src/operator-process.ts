@@ -1,4 +1,5 @@
 import { startProcess, type ManagedProcess } from '@portcullis/testkit';
+import { killWithRunner } from './orphan-watchdog.js';
 import { repoPath } from './paths.js';
 import { waitFor } from './wait-for.js';
 
@@ -24,6 +25,7 @@ export function startOperator(options: {
     args: [repoPath('operator/bin/portcullis-operator.js'), ...options.args],
     outputLimit: 512 * 1024,
   });
+  killWithRunner(child);
   const ready = async (timeoutMs = 60_000): Promise<void> => {
     await waitFor(
       `operator ${options.identity} ready`,

@@ -84,7 +84,7 @@ function describeOperatorBlocks(
 
   beforeAll(async () => {
     const c = cluster();
-    const dir = await mkdtemp(join(tmpdir(), 'portcullis-e2e-'));
+    const dir = await mkdtemp(join(c.dir ?? tmpdir(), 'suite-'));
     const render = await renderChart(c.binaries.helm, { namespace: OPERATOR_NS });
     if (render.code !== 0) throw new Error(`helm template failed: ${render.stderr}`);
     const operatorKubeconfig = join(dir, 'operator.kubeconfig');
