@@ -548,6 +548,9 @@ export class SessionRelay {
   /**
    * An ErrorResponse or NoticeResponse with the values it quotes scrubbed by the masking of
    * the statement it answers (strictly when that is unknown: fail closed).
+   * NOTE: a statement that names no classified table but calls a user function reading one
+   * (`SELECT f()` where f casts an email to int) gets the detectors only: a value they do not
+   * recognise (a name) in the function's error reaches the client.
    */
   private scrubbed(code: number, frame: Frame, statement: unknown): Buffer {
     const masking = this.options.masking as SessionMasking;
