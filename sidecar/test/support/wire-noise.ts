@@ -4,7 +4,7 @@ import { MessageWriter } from '../../src/wire/message-writer.js';
 // Malformed PostgreSQL wire input for the fuzz tests (the frame reader's and a running gate's),
 // from a seeded generator so that a failing run can be replayed with its seed.
 
-/** Budget per fuzz property and seed: PORTCULLIS_FUZZ_MS lengthens, PORTCULLIS_FUZZ_SEED replays. */
+/** Budget per property and seed: PORTCULLIS_FUZZ_MS lengthens, PORTCULLIS_FUZZ_SEED replays. */
 export function fuzzSettings(defaultMs: number): { budgetMs: number; seed: number } {
   return {
     budgetMs: Number(process.env.PORTCULLIS_FUZZ_MS ?? defaultMs),
@@ -46,8 +46,10 @@ export class Random {
   }
 }
 
+/** Every frontend message type byte. */
 export const TYPED_CODES = Object.values(FrontendCode);
 
+/** A well-framed message of a random frontend type with a random body. */
 export function typedMessage(random: Random): Buffer {
   return new MessageWriter().bytes(random.bytes(random.int(64))).build(random.pick(TYPED_CODES));
 }
