@@ -64,5 +64,8 @@ describe('make demo (the whole system)', () => {
     expect(transcript).toContain(
       'stopped the gate, the operator, kube-apiserver, etcd and PostgreSQL; removed their files',
     );
+    const dir = /writes it to (\/\S+)\/pod-token/.exec(transcript)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
   });
 });
