@@ -213,6 +213,29 @@ describe('server errors of a masking session', () => {
     }
   });
 
+  it('the internal query of a failed EXECUTE (field q) and its context', async () => {
+    await upstream.server.sql(
+      `CREATE FUNCTION dyn(t text) RETURNS int LANGUAGE plpgsql AS
+         $$ DECLARE r int; BEGIN EXECUTE format('SELECT %L::int', t) INTO r; RETURN r; END $$`,
+      'app',
+    );
+    const client = await RawClient.connect(gate.port);
+    try {
+      client.startup();
+      await client.until(BackendCode.readyForQuery);
+      const sql = 'SELECT dyn(name) FROM customers';
+      client.send(new MessageWriter().cstring(sql).build(FrontendCode.query));
+      const frames = await client.until(BackendCode.readyForQuery);
+      const error = frames.find((frame) => frame.code === BackendCode.errorResponse);
+      const text = error?.body.toString('utf8') ?? '';
+      // q carries the internal query, W the PL/pgSQL context quoting it.
+      expect(text).toContain("qSELECT '********'::int");
+      expect(leaked(text)).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
   it('a notice a function raises with the values it is given', async () => {
     await upstream.server.sql(
       `CREATE FUNCTION shout(t text) RETURNS text LANGUAGE plpgsql AS

@@ -37,8 +37,10 @@ describe('scrubServerText', () => {
     ['time zone "Ada "x" Lovelace" not recognized', 'time zone "********" not recognized'],
     [
       "line 1: Start tag expected, '<' not found\nAda Lovelace\n^",
-      "line 1: Start tag expected, '<' not found\n********",
+      "line 1: Start tag expected, '********' not found\n********",
     ],
+    ["SELECT 'Ada Lovelace'::int + 1", "SELECT '********'::int + 1"],
+    ["SELECT E'Ada\\'s', 'x' || $q$Ada Lovelace$q$", "SELECT E'********' || ********"],
   ])('redacts any quoted text and echoed lines in %j when strict', (text, expected) => {
     expect(scrubServerText(text, true)).toBe(expected);
   });

@@ -21,6 +21,9 @@ const VALUE_PATTERNS: readonly [RegExp, string][] = [
   // server does not escape quotes inside them, so all from a line's first quote to its last
   // goes; an identifier the client wrote itself goes with it (the client knows it already).
   [/"[^\n]*"/g, `"${REDACTED}"`],
+  // SQL literals in the text of a failed internal query (field q, `EXECUTE format('%L', v)`).
+  [/'[^\n]*'/g, `'${REDACTED}'`],
+  [/\$([A-Za-z_0-9]*)\$[\s\S]*?\$\1\$/g, REDACTED],
   // Lines after the first echo input: the XML parser's detail repeats the document.
   [/\n[\s\S]*$/g, `\n${REDACTED}`],
 ];
