@@ -113,7 +113,8 @@ export const QUERY_CASES: readonly SuiteCase[] = [
       withSession(t, async (s) => [
         await s.run(
           "SELECT 1 AS a; SELECT 'b' AS b, 2 AS c; INSERT INTO conformance_items (id, label) " +
-            "VALUES (20, 'twenty'); UPDATE conformance_items SET label = label || '!' WHERE id > 1;",
+            "VALUES (20, 'twenty'); " +
+            "UPDATE conformance_items SET label = label || '!' WHERE id > 1;",
         ),
         await s.run(ITEMS),
       ]),

@@ -106,7 +106,8 @@ export const TRANSACTION_CASES: readonly SuiteCase[] = [
       withSession(t, async (s) => [
         await s.run('BEGIN'),
         await s.run(
-          'DECLARE raw BINARY CURSOR FOR SELECT id, amount, data FROM conformance_items ORDER BY id',
+          'DECLARE raw BINARY CURSOR FOR ' +
+            'SELECT id, amount, data FROM conformance_items ORDER BY id',
         ),
         await s.run('FETCH ALL FROM raw'),
         await s.run('COMMIT'),
@@ -122,7 +123,8 @@ export const TRANSACTION_CASES: readonly SuiteCase[] = [
       await psql(t, 'COPY conformance_items TO STDOUT'),
       await psql(
         t,
-        'COPY (SELECT id, label, doc FROM conformance_items ORDER BY id) TO STDOUT (FORMAT csv, HEADER)',
+        'COPY (SELECT id, label, doc FROM conformance_items ORDER BY id) ' +
+          'TO STDOUT (FORMAT csv, HEADER)',
       ),
       await psql(t, 'COPY conformance_items TO STDOUT (FORMAT binary)', { binary: true }),
     ],
