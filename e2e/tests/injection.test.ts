@@ -513,7 +513,8 @@ describe('injection through the real API server', () => {
     );
 
     const tampered = copy('orders-evil', (spec) => {
-      (spec.initContainers![0] as { args: string[] }).args[1] = 'https://evil.example';
+      const gate = spec.initContainers![0] as unknown as { args: string[] };
+      gate.args[1] = 'https://evil.example';
     });
     await expect(api.create(pods, tampered)).rejects.toThrow(
       /carries the portcullis.dev\/injected annotation, but its portcullis-gate container is not/,
