@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PostgresServer } from '@portcullis/testkit';
 import type { KubeObject } from '../kube-api.js';
 import type { Kubectl } from '../kubectl.js';
@@ -26,6 +27,12 @@ async function typed(session: PsqlSession, sql: string): Promise<string> {
   output(answer);
   if (answer.trim() !== '') say();
   return answer;
+}
+
+/** Rejects after ms, without keeping the process alive. */
+async function deadline(ms: number, what: string): Promise<never> {
+  await sleep(ms, undefined, { ref: false });
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** The name of the first undecided AccessRequest in the demo namespace, once there is one. */
@@ -64,7 +71,7 @@ export async function runSession(pod: KubeObject, shop: Shop): Promise<string> {
     let role = '';
     for (const sql of BEFORE) {
       const answer = await typed(session, sql);
-      role ||= /^\s*(pc_\w+|portcullis_\w+)\s*$/m.exec(answer)?.[1] ?? '';
+      role ||= /^\s*(portcullis_\w+)\s*$/m.exec(answer)?.[1] ?? '';
     }
 
     await typeLine(`${PROMPT}${HELD}`);
@@ -75,7 +82,7 @@ export async function runSession(pod: KubeObject, shop: Shop): Promise<string> {
     await asSteward(shop.steward, ['get', 'accessrequests', '-n', DEMO.namespace]);
     await asSteward(shop.steward, ['portcullis', 'approve', name, '-n', DEMO.namespace]);
     say('   ... and back in psql:');
-    output(await held);
+    output(await Promise.race([held, deadline(60_000, 'the approved DELETE to complete')]));
     say();
     await asSteward(shop.steward, ['get', 'accessrequests', '-n', DEMO.namespace]);
     say();
