@@ -559,7 +559,11 @@ export class SessionRelay {
     return scrubbedFields(code, frame.body, scrub);
   }
 
-  /** Server error text as the client gets it, for the recording: scrubbed when masking. */
+  /**
+   * Server error text as the client gets it, for the recording: scrubbed when masking.
+   * NOTE: under a policy that masks nothing, the recorder scrubs it with the detectors only: a
+   * classified value they do not recognise (a name cast to int) is recorded as quoted.
+   */
   private serverText(text: string): string {
     const { masking } = this.options;
     if (!masking) return text;
