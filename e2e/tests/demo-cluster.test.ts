@@ -62,7 +62,7 @@ describe('make demo (the whole system)', () => {
 
   test('it cleans up what it started', () => {
     expect(transcript).toContain(
-      'stopped the gate, the operator, kube-apiserver, etcd and PostgreSQL; removed their files',
+      'stopped what the demo started (gate, operator, kube-apiserver, etcd, PostgreSQL); removed its files',
     );
     const dir = /writes it to (\/\S+)\/pod-token/.exec(transcript)?.[1];
     expect(dir).toBeDefined();

@@ -51,7 +51,9 @@ function cleanUp(): Promise<void> {
     await started.cluster?.stop();
     await started.db?.stop();
     if (started.dir) await rm(started.dir, { recursive: true, force: true });
-    say('stopped the gate, the operator, kube-apiserver, etcd and PostgreSQL; removed their files');
+    say(
+      'stopped what the demo started (gate, operator, kube-apiserver, etcd, PostgreSQL); removed its files',
+    );
   })();
   return cleaning;
 }
