@@ -174,7 +174,7 @@ export class Gate {
       const name = dataSource.metadata.name;
       const port = ports.get(name) as number;
       // NOTE: a served DataSource whose localPort changed keeps its old port until restart,
-      // and a new one the rule puts on a port still held so waits for a restart too.
+      // and a new one whose port (by the rule) is still held waits for a restart too.
       if (port !== 0 && taken.has(port)) {
         logger.warn({ dataSource: name, port }, 'port in use: DataSource served after a restart');
         continue;
