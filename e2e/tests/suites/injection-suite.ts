@@ -1,8 +1,11 @@
+import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { freePort, type MinterCredential } from '@portcullis/testkit';
 import type { KubeObject } from '../../src/kube-api.js';
 import { ensureNamespace } from '../../src/namespaces.js';
+import { OTHER_WEBHOOK_LABEL, startOtherWebhook } from '../../src/other-webhook.js';
 import {
   APP_NS,
   createDataSource,
@@ -178,6 +181,40 @@ export function describeInjection(world: () => OperatorWorld): void {
           : (JSON.parse(Buffer.from(answer.patch, 'base64').toString()) as unknown[]);
       expect(patch).toEqual([]);
     });
+
+    test('a pod another webhook changes after the injection passes the reinvocation', async () => {
+      const w = world();
+      const dir = await mkdtemp(join(w.dir, 'other-webhook-'));
+      const other = await startOtherWebhook(dir);
+      try {
+        await w.cluster.api.create(
+          '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+          other.configuration,
+        );
+        const labels = { ...APP_LABELS, [OTHER_WEBHOOK_LABEL]: 'true' };
+        const manifest = podManifest(APP_NS, 'reinvoked-1', { labels, serviceAccount: APP_SA });
+        // The webhook configuration takes effect once the API server's informer has it.
+        const pod = await waitFor('the pod admitted through both webhooks', async () => {
+          const result = await tryCreatePod(w, manifest);
+          if ('refused' in result) throw result.refused;
+          const names = specOf(result.pod).containers.map((c) => c.name);
+          if (names.includes('log-shipper')) return result.pod;
+          await w.cluster.api.delete(`/api/v1/namespaces/${APP_NS}/pods/reinvoked-1`);
+          return undefined;
+        });
+        const spec = specOf(pod);
+        expect(spec.containers.map((c) => c.name)).toEqual(['app', 'log-shipper']);
+        const gates = [...(spec.initContainers ?? []), ...spec.containers].filter(
+          (c) => c.name === SIDECAR,
+        );
+        expect(gates).toHaveLength(1);
+      } finally {
+        await w.cluster.api.delete(
+          `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${String(other.configuration.metadata?.name)}`,
+        );
+        await other.close();
+      }
+    }, 60_000);
 
     test('an unlabelled pod is left as it was sent', async () => {
       const manifest = podManifest(APP_NS, 'plain-1', {
