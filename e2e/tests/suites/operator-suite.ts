@@ -164,6 +164,22 @@ function describeOperatorBlocks(
   });
 
   body(current);
+
+  describe('the chart RBAC, after everything above', () => {
+    test('no operator process was refused anything by the API server', () => {
+      expect(processes.length).toBeGreaterThanOrEqual(1);
+      for (const started of processes) {
+        const refusals = started.process
+          .output()
+          .split('\n')
+          .filter((line) => /forbidden|cannot (get|list|watch|create|patch|update)/i.test(line));
+        expect({ identity: started.identity, refusals }).toEqual({
+          identity: started.identity,
+          refusals: [],
+        });
+      }
+    });
+  });
 }
 
 /** A DataSource, its minter Secret, and PostgreSQL roles for it. */
