@@ -15,6 +15,8 @@ export interface Cluster {
    * runner is killed): suites keep their own files in here.
    */
   dir?: string;
+  /** The local API server's audit log (JSON lines), to see what a user actually did. */
+  auditLog?: string;
   binaries: Binaries;
   api: KubeApi;
   kubectl: Kubectl;
@@ -54,6 +56,7 @@ export async function openCluster(env = process.env): Promise<Cluster> {
     kubeconfig: plane.kubeconfig,
     caFile: plane.caFile,
     dir: plane.dir,
+    auditLog: plane.auditLog,
     binaries,
     api: KubeApi.fromFile(plane.kubeconfig),
     kubectl: new Kubectl(binaries.kubectl, plane.kubeconfig),

@@ -28,9 +28,15 @@ export interface ClusterConnection {
   kubeconfig: string;
 }
 
+// Every request at Metadata level (who, verb, resource, answer; no bodies): the suite reads
+// which permissions the operator used.
+const AUDIT_POLICY = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n';
+
 /** A local etcd + kube-apiserver; stop() ends both and removes their directory. */
 export interface ControlPlane extends ClusterConnection {
   dir: string;
+  /** JSON lines, one audit event per request (audit.k8s.io/v1 Event, Metadata level). */
+  auditLog: string;
   stop(): Promise<void>;
 }
 
@@ -72,7 +78,7 @@ export async function startControlPlane(binaries: Binaries): Promise<ControlPlan
       dir,
     );
     await waitReady(api.connection, api.process);
-    return { ...api.connection, dir, stop: stopAll };
+    return { ...api.connection, dir, auditLog: join(dir, 'audit.log'), stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -129,6 +135,8 @@ async function startApiserver(
   const certDir = join(dir, 'certs');
   const keyFile = join(dir, 'sa.key');
   const tokensFile = join(dir, 'tokens.csv');
+  const auditPolicy = join(dir, 'audit-policy.yaml');
+  await writeFile(auditPolicy, AUDIT_POLICY);
   const token = randomBytes(24).toString('base64url');
   await mkdir(certDir, { mode: 0o700 });
   await run('openssl', ['genrsa', '-out', keyFile, '2048']);
@@ -156,6 +164,10 @@ async function startApiserver(
       `--token-auth-file=${tokensFile}`,
       // No controller manager creates the default ServiceAccount of a namespace.
       '--disable-admission-plugins=ServiceAccount',
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${join(dir, 'audit.log')}`,
+      // Written as requests finish, so a test reads what happened up to now.
+      '--audit-log-mode=blocking',
     ],
   });
 

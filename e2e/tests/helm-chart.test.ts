@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { resolveBinaries } from '../src/binaries.js';
 import { lintChart, objectOf, renderChart, type ChartRender } from '../src/helm-chart.js';
 import type { KubeObject } from '../src/kube-api.js';
@@ -56,12 +56,21 @@ describe('the default values', () => {
       'Deployment',
       'MutatingWebhookConfiguration',
       'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
       'Service',
       'ServiceAccount',
       'ValidatingWebhookConfiguration',
     ]);
     const namespaced = render.objects.filter((o) =>
-      ['Deployment', 'Service', 'ServiceAccount', 'PodDisruptionBudget'].includes(o.kind ?? ''),
+      [
+        'Deployment',
+        'Service',
+        'ServiceAccount',
+        'PodDisruptionBudget',
+        'Role',
+        'RoleBinding',
+      ].includes(o.kind ?? ''),
     );
     for (const object of namespaced) expect(object.metadata?.namespace).toBe('portcullis-system');
   });
@@ -99,16 +108,26 @@ describe('the default values', () => {
     expect(pdb.spec).toMatchObject({ minAvailable: 1 });
   });
 
-  test('grant the operator exactly the rules in files/operator-rules.yaml', async () => {
-    const rules: unknown = parse(
-      await readFile(repoPath('charts/portcullis/files/operator-rules.yaml'), 'utf8'),
-    );
-    const role = objectOf(render.objects, 'ClusterRole', 'portcullis');
-    expect(role['rules']).toEqual(rules);
-    const binding = objectOf(render.objects, 'ClusterRoleBinding');
-    expect(binding['subjects']).toEqual([
-      { kind: 'ServiceAccount', name: 'portcullis', namespace: 'portcullis-system' },
-    ]);
+  test('grant the operator exactly the rules of operator/rbac.yaml', async () => {
+    const source = await readFile(repoPath('operator/rbac.yaml'), 'utf8');
+    const copy = await readFile(repoPath('charts/portcullis/files/operator-rbac.yaml'), 'utf8');
+    // Helm reads files inside the chart only: the chart keeps a copy, which must not drift.
+    expect(copy).toBe(source);
+
+    const wanted = parseAllDocuments(source).map((d) => d.toJS() as KubeObject);
+    for (const kind of ['ClusterRole', 'Role']) {
+      const rules = structuredClone(objectOf(wanted, kind)['rules']) as Record<string, unknown>[];
+      for (const rule of rules) {
+        if (rule['resourceNames'] !== undefined) rule['resourceNames'] = ['portcullis'];
+      }
+      expect(objectOf(render.objects, kind, 'portcullis')['rules']).toEqual(rules);
+    }
+    expect(objectOf(render.objects, 'Role').metadata?.namespace).toBe('portcullis-system');
+    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
+      expect(objectOf(render.objects, kind)['subjects']).toEqual([
+        { kind: 'ServiceAccount', name: 'portcullis', namespace: 'portcullis-system' },
+      ]);
+    }
   });
 
   test('inject only labelled pods outside kube-system and the release namespace, failing closed', () => {
