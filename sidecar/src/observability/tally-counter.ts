@@ -4,6 +4,7 @@ import { Counter } from 'prom-client';
 interface Tally<T extends string> {
   labels: LabelValues<T>;
   value: number;
+  child: Counter.Internal;
 }
 
 /** Thrown when a counter is asked to go down or to add something that is not a number. */
@@ -40,28 +41,37 @@ export class TallyCounter<T extends string> extends Counter<T> {
   override labels(labels: LabelValues<T>): Counter.Internal;
   override labels(...args: [LabelValues<T>] | string[]): Counter.Internal {
     const first = args[0];
-    const labels =
-      typeof first === 'object'
-        ? first
-        : (Object.fromEntries(this.#labelNames.map((n, i) => [n, args[i]])) as LabelValues<T>);
-    const key = this.#labelNames.map((n) => String(labels[n])).join('\u0000');
-
-    let tally = this.#tallies.get(key);
-    if (tally === undefined) {
-      // prom-client checks the labels once, here, and the series shows from its first use.
-      // (Its inc is an instance property set in the constructor, not a prototype method.)
-      this.inc(labels, 0);
-      tally = { labels, value: 0 };
-      this.#tallies.set(key, tally);
+    const byName = typeof first === 'object' ? first : undefined;
+    // Called per statement on the relay's path: the key is built without temporary arrays.
+    let key = '';
+    for (let i = 0; i < this.#labelNames.length; i += 1) {
+      const value = byName === undefined ? args[i] : byName[this.#labelNames[i] as T];
+      key += `${typeof value === 'object' ? '' : String(value)}\u0000`;
     }
-    const counted = tally;
+    return (this.#tallies.get(key) ?? this.#newTally(key, byName ?? (args as string[]))).child;
+  }
+
+  #newTally(key: string, given: LabelValues<T> | string[]): Tally<T> {
+    const labels = Array.isArray(given)
+      ? (Object.fromEntries(this.#labelNames.map((n, i) => [n, given[i]])) as LabelValues<T>)
+      : given;
+    // prom-client checks the labels once, here, and the series shows from its first use.
+    // (Its inc is an instance property set in the constructor, not a prototype method.)
+    this.inc(labels, 0);
+
     const name = this.#metricName;
-    return {
-      inc(value = 1) {
-        if (!(value >= 0) || !Number.isFinite(value)) throw new CounterValueError(name, value);
-        counted.value += value;
+    const tally: Tally<T> = {
+      labels,
+      value: 0,
+      child: {
+        inc(value = 1) {
+          if (!(value >= 0) || !Number.isFinite(value)) throw new CounterValueError(name, value);
+          tally.value += value;
+        },
       },
     };
+    this.#tallies.set(key, tally);
+    return tally;
   }
 
   /** Adds what the children counted since the last fold to the counter's own values. */
