@@ -18,8 +18,9 @@ install: node_modules/.install-stamp ## Install the Node 24 toolchain and depend
 build: install ## Compile every workspace with tsc --build
 	$(NPM) run --silent build
 
-generate: build ## Regenerate the CRD manifests from the zod schemas
+generate: build ## Regenerate the CRD manifests from the zod schemas; copy the RBAC into the chart
 	$(NPM) run --silent generate
+	cp operator/rbac.yaml charts/portcullis/files/operator-rbac.yaml
 
 lint: install ## eslint (zero warnings) and prettier --check
 	$(NPM) run --silent lint
