@@ -199,7 +199,11 @@ async function measure(
   return samples;
 }
 
-/** One pgbench run, with the CPU time the proxy in between spent per transaction. */
+/**
+ * One pgbench run, with the CPU time the proxy in between spent per transaction.
+ * NOTE: the proxy's CPU time includes opening the run's 8 sessions (for the gate: minting and
+ * later dropping 8 roles), spread over the tens of thousands of transactions of a run.
+ */
 async function measureRun(
   endpoint: Endpoint,
   spec: PgbenchRun,

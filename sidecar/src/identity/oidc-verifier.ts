@@ -41,6 +41,7 @@ export class OidcVerifier {
   readonly #keys: IssuerKeys;
   readonly #logger: Logger;
   readonly #clockToleranceSec: number;
+  readonly #warnedPlainHttp = new Set<string>();
 
   constructor(options: OidcVerifierOptions) {
     this.#keys = new IssuerKeys(options);
@@ -85,6 +86,7 @@ export class OidcVerifier {
       this.#logger.warn({ issuer }, 'policies name different jwksUri values for one issuer');
       throw tokenRefused(`policies disagree on the JWKS of issuer ${issuer}`);
     }
+    this.#warnIfPlainHttp(issuer, configured[0] ?? issuer);
     try {
       return await this.#keys.forIssuer(issuer, configured[0]);
     } catch (error) {
@@ -92,7 +94,20 @@ export class OidcVerifier {
       throw tokenRefused(`keys of issuer ${issuer} could not be fetched`, error);
     }
   }
+
+  // NOTE: the CRD accepts http:// issuers and jwksUri (local test issuers need them); keys
+  // fetched without TLS from another host can be swapped by anyone on the path, and with them
+  // any token forged. The gate only warns, once per issuer.
+  #warnIfPlainHttp(issuer: string, keysFrom: string): void {
+    const url = new URL(keysFrom);
+    if (url.protocol !== 'http:' || LOOPBACK_HOSTS.has(url.hostname)) return;
+    if (this.#warnedPlainHttp.has(issuer)) return;
+    this.#warnedPlainHttp.add(issuer);
+    this.#logger.warn({ issuer }, 'OIDC keys are fetched over plain HTTP from another host');
+  }
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // The issuer decides which keys to fetch, so it is read before the signature is checked; the
 // header's algorithm is checked first so that a none or HS* token never causes a fetch.
