@@ -58,4 +58,19 @@ demo: build ## The whole system: kube-apiserver + etcd, PostgreSQL, operator, an
 
 demo-standalone: build ## Throwaway PostgreSQL, the gate standalone, a psql session as a minted role
 	scripts/system-deps.sh
-	node sidecar/dist/scripts/demo-standalone.js
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node sidecar/dist/scripts/demo-standalone.js
+
+# The image and the kind path need a Docker engine (none runs on the project's CI machines).
+# The chart's default image is this repository at the chart's appVersion.
+APP_VERSION := $(shell sed -n 's/^appVersion: *"*\([^"]*\)"*/\1/p' charts/portcullis/Chart.yaml)
+IMAGE ?= ghcr.io/portcullis-dev/portcullis:$(APP_VERSION)
+
+.PHONY: image image-push kind-e2e
+image: ## Build the container image (operator, sidecar, CLI) with Docker: IMAGE=name:tag
+	docker build -t $(IMAGE) .
+
+image-push: image ## Push the container image: IMAGE=name:tag
+	docker push $(IMAGE)
+
+kind-e2e: install ## The e2e suite on a kind cluster with the image and the Helm chart (needs Docker, kind, helm)
+	e2e/kind/run.sh
