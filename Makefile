@@ -62,7 +62,7 @@ demo-standalone: build ## Throwaway PostgreSQL, the gate standalone, a psql sess
 
 # The image and the kind path need a Docker engine (none runs on the project's CI machines).
 # The chart's default image is this repository at the chart's appVersion.
-APP_VERSION := $(shell sed -n 's/^appVersion: *"*\([^"]*\)"*/\1/p' charts/portcullis/Chart.yaml)
+APP_VERSION := $(shell sed -n 's/^appVersion: *//p' charts/portcullis/Chart.yaml | tr -d "\"'")
 IMAGE ?= ghcr.io/portcullis-dev/portcullis:$(APP_VERSION)
 
 .PHONY: image image-push kind-e2e
