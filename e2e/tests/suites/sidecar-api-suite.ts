@@ -1,4 +1,4 @@
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import type { KubeObject } from '../../src/kube-api.js';
@@ -80,13 +80,11 @@ export function describeSidecarApi(world: () => OperatorWorld): void {
       const bin = join(w.dir, 'bin');
       await mkdir(bin, { recursive: true });
       await symlink(repoPath('operator/bin/kubectl-portcullis'), join(bin, 'kubectl-portcullis'));
-      await chmod(repoPath('operator/bin/kubectl-portcullis'), 0o755);
       const path = `${bin}:${join(process.execPath, '..')}:${process.env.PATH ?? ''}`;
       stewardKubectl = new Kubectl(w.cluster.binaries.kubectl, kubeconfig, {
         ...process.env,
         PATH: path,
       });
-      await writeFile(join(w.dir, 'pod-token'), token, { mode: 0o600 });
     }, 60_000);
 
     test('a token bound to the pod gets its bundle through TokenReview; others get none', async () => {
