@@ -1,5 +1,6 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { asArray, asObject } from './parse-node.js';
+import { keepParserOnBaselineCompiler } from './parser-compilation.js';
 import { classifyStatement } from './statement-classifier.js';
 import type { StatementInfo } from './statement-info.js';
 import { ClassifyError } from './tree-walker.js';
@@ -29,7 +30,9 @@ let ready = false;
 
 /** Loads the WASM PostgreSQL parser once; every other function here is synchronous after it. */
 export function initStatementParser(): Promise<void> {
-  loading ??= loadModule().then(() => {
+  if (loading) return loading;
+  keepParserOnBaselineCompiler();
+  loading = loadModule().then(() => {
     ready = true;
   });
   return loading;

@@ -20,6 +20,10 @@ export interface TestManifestOptions {
   classification?: Record<string, string>;
   /** The policy's spec.masking. */
   masking?: unknown;
+  /** The policy's spec.approval. */
+  approval?: unknown;
+  /** The policy's spec.limits. */
+  limits?: unknown;
 }
 
 /** A DataSource, its minter Secret and one AccessPolicy, as a multi-document YAML text. */
@@ -74,6 +78,8 @@ export function testManifests(options: TestManifestOptions): string {
           connectionLimit: 3,
         },
         ...(options.masking ? { masking: options.masking } : {}),
+        ...(options.approval ? { approval: options.approval } : {}),
+        ...(options.limits ? { limits: options.limits } : {}),
       },
     });
   }
