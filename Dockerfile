@@ -20,6 +20,7 @@ COPY e2e e2e
 RUN npx tsc --build crds sidecar operator \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -f node_modules/@portcullis/e2e node_modules/@portcullis/testkit \
+ && rm -rf sidecar/dist/test sidecar/dist/scripts operator/dist/test \
  && find crds/dist sidecar/dist operator/dist \( -name '*.test.*' -o -name '*.map' \) -delete
 
 FROM node:24-bookworm-slim AS runtime
