@@ -19,6 +19,17 @@ const approvalPolicy = policyFixture({
   },
 });
 
+describe('empty query strings', () => {
+  it('allows an empty Query and Parse, which PostgreSQL answers with EmptyQueryResponse', () => {
+    const gate = createStatementGate(policyFixture());
+    expect(gate.checkQuery('')).toMatchObject({ verdict: { action: 'allow' }, statements: [] });
+    expect(gate.checkParse('e', '')).toMatchObject({
+      verdict: { action: 'allow' },
+      statements: [],
+    });
+  });
+});
+
 describe('prepared statements', () => {
   it('checks EXECUTE as the statement PREPARE defined', () => {
     const gate = createStatementGate(approvalPolicy);

@@ -49,6 +49,9 @@ const INSUFFICIENT_PRIVILEGE = '42501';
  */
 export function parseStatements(sql: string): ParseOutcome {
   if (!ready) throw new ParserNotReadyError();
+  // PostgreSQL answers an empty string with EmptyQueryResponse, as it does blank text;
+  // libpg-query's parseSync throws "Query cannot be empty" on it instead.
+  if (sql === '') return { ok: true, statements: [] };
   let tree: unknown;
   try {
     tree = parseSync(sql);

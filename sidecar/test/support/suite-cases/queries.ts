@@ -155,16 +155,14 @@ export const QUERY_CASES: readonly SuiteCase[] = [
     name: 'empty queries',
     run: (t) =>
       withSession(t, async (s) => [
-        // NOTE: an empty query string ('') is missing here: PostgreSQL answers a Query or a
-        // Parse of '' with EmptyQueryResponse, the gate with 42601 "Query cannot be empty"
-        // (rule parse), since libpg-query's parseSync throws on '' (statements/
-        // statement-parser.ts parseStatements). Blank text, ';' and a lone comment conform.
+        await s.run(''),
+        await s.run({ text: '', queryMode: 'extended' }),
         await s.run('   '),
         await s.run(';'),
         await s.run('-- only a comment'),
         await s.run('SELECT 1'),
       ]),
-    shape: [{}, {}, {}, result('SELECT', 1)],
+    shape: [{}, {}, {}, {}, {}, result('SELECT', 1)],
   },
   {
     name: 'session settings and what they change',
