@@ -169,7 +169,7 @@ export function describeInjection(world: () => OperatorWorld): void {
       expect(record.policies).toEqual(['orders-app']);
     }, 30_000);
 
-    test('re-running the webhook on the injected pod (reinvocation) changes nothing', async () => {
+    test('re-running the webhook on an injected pod with nothing new changes nothing', async () => {
       const answer = await review(world(), '/mutate-pods', injected);
       expect({ allowed: answer.allowed, message: answer.status?.message }).toEqual({
         allowed: true,
@@ -208,6 +208,19 @@ export function describeInjection(world: () => OperatorWorld): void {
           (c) => c.name === SIDECAR,
         );
         expect(gates).toHaveLength(1);
+        // The second pass gave the container added after the injection the gate's env.
+        const shipper = spec.containers.find((c) => c.name === 'log-shipper');
+        const env = Object.fromEntries((shipper?.env ?? []).map((e) => [e.name, e.value]));
+        expect(env).toEqual({
+          PGHOST: '127.0.0.1',
+          PGPORT: String(gatePort),
+          PGDATABASE: 'postgres',
+          DATABASE_URL: `postgresql://127.0.0.1:${gatePort}/postgres?sslmode=disable`,
+        });
+        const record: unknown = JSON.parse(
+          pod.metadata?.annotations?.['portcullis.dev/injected'] ?? '{}',
+        );
+        expect(record).toHaveProperty(['env', 'log-shipper'], Object.keys(env));
       } finally {
         await w.cluster.api.delete(
           `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${String(other.configuration.metadata?.name)}`,

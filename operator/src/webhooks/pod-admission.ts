@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { findCondition } from '../kube/conditions.js';
 import { allow, refuse, type AdmissionRequest, type AdmissionVerdict } from './admission-review.js';
 import type { CacheView } from './cache-view.js';
-import { INJECT_LABEL } from './injection-names.js';
+import { INJECTED_ANNOTATION, INJECT_LABEL } from './injection-names.js';
 import { selectorMatches } from './label-selector.js';
 import { buildPodPatch, isExcludedNamespace, type PodPatchConfig } from './pod-patch.js';
 
@@ -67,9 +67,10 @@ export function admitPod(request: AdmissionRequest, deps: PodAdmissionDeps): Adm
   }
   if ('skipped' in result) return allow();
 
+  const reinvoked = pod.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined;
   deps.log.info(
     { namespace, pod: who, policies: result.record.policies, ports: result.record.ports },
-    'injecting the gate',
+    reinvoked ? 'giving containers added after the injection the gate env' : 'injecting the gate',
   );
   return { allowed: true, patch: result.patch };
 }

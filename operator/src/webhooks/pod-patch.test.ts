@@ -252,6 +252,95 @@ describe('buildPodPatch: idempotence', () => {
     expect(run({ name: 'again', pod: stored })).toEqual({ patch: [], skipped: 'already injected' });
   });
 
+  describe('a container another webhook added after the injection', () => {
+    const appEnv = {
+      PGHOST: '127.0.0.1',
+      PGPORT: '5432',
+      PGDATABASE: 'orders',
+      DATABASE_URL: 'postgresql://127.0.0.1:5432/orders?sslmode=disable',
+    };
+    const injectedPod = (nativeSidecars: boolean) => {
+      const config = { nativeSidecars };
+      const { after } = injected({ name: 'first', pod: pod(), config });
+      return after;
+    };
+
+    it.each([true, false])('gets the app env on the second pass (native %s)', (native) => {
+      const stored = injectedPod(native);
+      stored.spec!.containers.push(
+        { name: 'log-shipper', image: 'logs:1' },
+        { name: 'cache', image: 'cache:1', env: [{ name: 'PGHOST', value: 'db.example' }] },
+      );
+      const config = { nativeSidecars: native };
+      const second = run({ name: 'reinvoked', pod: stored, config });
+      if (!('record' in second)) throw new Error(`expected a patch: ${JSON.stringify(second)}`);
+      const after = applyJsonPatch(stored, second.patch);
+
+      const byName = new Map(after.spec!.containers.map((c) => [c.name, c]));
+      expect(envOf(byName.get('log-shipper'))).toEqual(appEnv);
+      expect(envOf(byName.get('cache'))).toEqual({ ...appEnv, PGHOST: 'db.example' });
+      expect(envOf(byName.get('app'))).toEqual(appEnv);
+      // The gate, its volumes and the first pass's record stay; only the env record grows.
+      const gates = [...(after.spec!.initContainers ?? []), ...after.spec!.containers].filter(
+        (c) => c.name === SIDECAR_CONTAINER,
+      );
+      expect(gates).toEqual(
+        [...(stored.spec!.initContainers ?? []), ...stored.spec!.containers].filter(
+          (c) => c.name === SIDECAR_CONTAINER,
+        ),
+      );
+      expect(after.spec!.volumes).toEqual(stored.spec!.volumes);
+      const record = JSON.parse(
+        after.metadata!.annotations![INJECTED_ANNOTATION]!,
+      ) as InjectionRecord;
+      expect(record).toEqual(second.record);
+      expect(record.env).toEqual({
+        app: ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_URL'],
+        'log-shipper': ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_URL'],
+        cache: ['PGPORT', 'PGDATABASE', 'DATABASE_URL'],
+      });
+      expect(record.ports).toEqual({ orders: 5432 });
+
+      // A third pass finds every container set up.
+      expect(run({ name: 'third', pod: after, config })).toEqual({
+        patch: [],
+        skipped: 'already injected',
+      });
+    });
+
+    it('gets the env of the DataSource on the lowest port the first pass assigned', () => {
+      const policies = [policy('a', 'reports'), policy('b', 'billing')];
+      const dataSources = [dataSource('reports', { localPort: 7000 }), dataSource('billing')];
+      const first = injected({ name: 'first', pod: pod(), policies, dataSources });
+      first.after.spec!.initContainers!.push({ name: 'late-init', image: 'init:1' });
+      const second = run({ name: 'again', pod: first.after, policies, dataSources });
+      if (!('record' in second)) throw new Error('expected a patch');
+      const init = applyJsonPatch(first.after, second.patch).spec!.initContainers!;
+      expect(envOf(init.find((c) => c.name === 'late-init'))).toMatchObject({
+        PGPORT: '5432',
+        PGDATABASE: 'billing',
+      });
+    });
+
+    it.each<[string, (stored: V1Pod) => Case]>([
+      ['its DataSource is gone', (stored) => ({ name: '', pod: stored, dataSources: [] })],
+      [
+        "the record is not the operator's",
+        (stored) => {
+          stored.metadata!.annotations![INJECTED_ANNOTATION] = '{"version":1}';
+          return { name: '', pod: stored };
+        },
+      ],
+    ])('is refused when %s', (_name, make) => {
+      const stored = injectedPod(true);
+      stored.spec!.containers.push({ name: 'log-shipper', image: 'logs:1' });
+      const result = run(make(stored));
+      expect('refuse' in result && result.refuse).toMatch(
+        /DataSource orders, which does not exist|annotation is not one the operator wrote/,
+      );
+    });
+  });
+
   it.each<[string, (gate: V1Container) => void]>([
     ['another image', (g) => (g.image = 'evil/gate:1')],
     ['another operator URL', (g) => (g.args![1] = 'https://evil.example')],

@@ -1,4 +1,4 @@
-import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { assignLocalPorts, type AccessPolicy, type DataSource } from '@portcullis/crds';
 import {
   INJECTED_ANNOTATION,
@@ -7,11 +7,13 @@ import {
   TOKEN_AUDIENCE,
   TOKEN_VOLUME,
 } from './injection-names.js';
+import { addAppEnv, appEnvVars, envTargets } from './app-env.js';
 import { gateContainer, gateVolumes } from './gate-container.js';
 import { injectedGateProblem, podIdentity } from './injected-gate-check.js';
 import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
 import { sidecarSettingsFor, type SidecarSettings } from './sidecar-settings.js';
 import { podRequestsGateToken } from './pod-tokens.js';
+import { reinvocationPatch } from './reinvocation-patch.js';
 
 /** How the operator injects its sidecar; from flags and Helm values. */
 export interface PodPatchConfig {
@@ -68,8 +70,9 @@ export interface PodPatchInput {
 }
 
 export type PodPatchResult =
+  /** The injection, or (for a pod already injected) the env for containers added since. */
   | { patch: JsonPatchOp[]; record: InjectionRecord }
-  /** Nothing to do: already injected, or a namespace that is never injected. */
+  /** Nothing to do: injected with every container set up, or a never-injected namespace. */
   | { patch: []; skipped: string }
   /** The pod must not be admitted; the reason is shown to whoever created it. */
   | { refuse: string };
@@ -98,7 +101,7 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
     if (problem !== undefined) {
       return { refuse: `the pod carries the ${INJECTED_ANNOTATION} annotation, but ${problem}` };
     }
-    return { patch: [], skipped: 'already injected' };
+    return reinvocationPatch(input);
   }
   if (spec === undefined) return { refuse: 'the pod has no spec' };
 
@@ -123,22 +126,9 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
 
   // Env ops come first: they address containers by index, and inserting the gate shifts them.
   const primary = primaryDataSource(dataSources.list, assigned.ports);
-  const env: Record<string, string[]> = {};
   const patch: JsonPatchOp[] = [];
-  const appEnv = appEnvVars(primary.database, primary.port);
-  const targets: ['initContainers' | 'containers', V1Container[] | undefined][] = [
-    ['containers', spec.containers],
-  ];
-  // Init containers start after a native sidecar, so they can reach the gate. NOTE: in the
-  // fallback the gate is a regular container and starts after every init container, so the
-  // app's init containers get no env and cannot reach the database at all.
-  if (config.nativeSidecars) targets.unshift(['initContainers', spec.initContainers]);
-  for (const [field, containers] of targets) {
-    for (const [i, container] of (containers ?? []).entries()) {
-      const added = addEnvOps(patch, `/spec/${field}/${i}`, container, appEnv);
-      if (added.length > 0) env[container.name] = added;
-    }
-  }
+  const targets = envTargets(spec, config.nativeSidecars);
+  const env = addAppEnv(patch, targets, appEnvVars(primary.database, primary.port));
 
   const gate = gateContainer(config, settings.settings, podIdentity(pod, namespace));
   if (config.nativeSidecars) {
@@ -241,37 +231,6 @@ function primaryDataSource(list: DataSource[], ports: Map<string, number>) {
     .map((ds) => ({ database: ds.spec.database, port: ports.get(ds.metadata.name)! }))
     .sort((a, b) => a.port - b.port);
   return first!;
-}
-
-function appEnvVars(database: string, port: number): V1EnvVar[] {
-  // Never a password: the gate decides who the caller is, the app holds no credential.
-  const url = `postgresql://127.0.0.1:${port}/${encodeURIComponent(database)}?sslmode=disable`;
-  return [
-    { name: 'PGHOST', value: '127.0.0.1' },
-    { name: 'PGPORT', value: String(port) },
-    { name: 'PGDATABASE', value: database },
-    { name: 'DATABASE_URL', value: url },
-  ];
-}
-
-// NOTE: a variable the container gets through envFrom (a ConfigMap or Secret) is not seen
-// here, and the value added to env takes precedence over it.
-function addEnvOps(
-  patch: JsonPatchOp[],
-  containerPath: string,
-  container: V1Container,
-  vars: V1EnvVar[],
-): string[] {
-  const existing = new Set((container.env ?? []).map((e) => e.name));
-  const missing = vars.filter((v) => !existing.has(v.name));
-  if (missing.length === 0) return [];
-
-  if (container.env === undefined) {
-    patch.push({ op: 'add', path: `${containerPath}/env`, value: missing });
-  } else {
-    for (const v of missing) patch.push({ op: 'add', path: `${containerPath}/env/-`, value: v });
-  }
-  return missing.map((v) => v.name);
 }
 
 function insertFirst(path: string, list: unknown[] | undefined, value: unknown): JsonPatchOp {
