@@ -110,6 +110,8 @@ export class SessionRelay {
   /** The result being cut: everything up to ReadyForQuery is dropped, then this is answered. */
   private cut: GateError | undefined;
   private cancelling: Promise<void> | undefined;
+  /** The server sent a FATAL (or PANIC) error: it closes the connection next, as told. */
+  private serverEnded = false;
   /** Column formats of the last RowDescription, for recording rows. */
   private formats: number[] = [];
   /** Metric children bound once per session: a label lookup per chunk costs more than the count. */
@@ -148,6 +150,8 @@ export class SessionRelay {
       this.options.logger.warn({ err: error }, 'server connection error'),
     );
     upstream.once('close', () => {
+      // The client has the server's own FATAL already; PostgreSQL sends no second error.
+      if (this.serverEnded) return this.finish(undefined, 'the server ended the session');
       this.finish(
         new GateError({
           sqlstate: SqlState.connectionFailure,
@@ -448,9 +452,9 @@ export class SessionRelay {
         const statement = this.tracker.currentStatement();
         this.tracker.error();
         this.copyMasker = undefined;
-        const refusal = this.refusals.waiting
-          ? this.refusals.match(readErrorFields(frame.body))
-          : undefined;
+        const fields = readErrorFields(frame.body);
+        if (fields.severity === 'FATAL' || fields.severity === 'PANIC') this.serverEnded = true;
+        const refusal = this.refusals.waiting ? this.refusals.match(fields) : undefined;
         if (refusal) return out.add(errorResponse(refusal));
         if (this.options.masking) return out.add(this.scrubbed(frame.code, frame, statement));
         break;

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { withSession, type Observation, type ObservedError } from '../suite-session.js';
 import { failure, result, type SuiteCase } from '../suite-case.js';
 
@@ -130,12 +131,25 @@ export const ERROR_CASES: readonly SuiteCase[] = [
       ]),
     shape: [result('SELECT', 1), failure('08P01'), failure('08P01'), result('SELECT', 1)],
   },
-  // NOTE: a FATAL the server sends is followed through the gate by a second one: after
-  // `SET idle_in_transaction_session_timeout = '100ms'; BEGIN` and a pause, PostgreSQL sends
-  // FATAL 25P03 and closes; the gate relays it and then adds FATAL 08006 "the server closed
-  // the connection" (session/session-relay.ts, start(), the upstream 'close' handler), so the
-  // client sees two errors where PostgreSQL sends one. The case is left out until the relay
-  // stays silent after relaying a server FATAL.
+  {
+    name: 'a FATAL from the server reaches the client once, and the session is over',
+    run: (t) =>
+      withSession(t, async (s) => {
+        const steps = [
+          await s.run("SET idle_in_transaction_session_timeout = '100ms'"),
+          await s.run('BEGIN'),
+        ];
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        return [...steps, await s.run('SELECT 1'), s.asyncErrors];
+      }),
+    shape: [
+      result('SET'),
+      result('BEGIN'),
+      { lost: expect.any(String) },
+      // pg reports the server's FATAL, then the connection it closed.
+      [{ severity: 'FATAL', code: '25P03' }, { lost: expect.any(String) }],
+    ],
+  },
 ];
 
 // The gate's refusal of unparsable text ends with the parser's own message and the rule.
