@@ -95,6 +95,15 @@ describe('the default values', () => {
         '--sidecar-command=portcullis-sidecar',
       ]),
     );
+    // The gate's defaults reach the operator; no CPU limit (an empty flag means none).
+    expect(container.args?.filter((a) => /^--sidecar-(log|first|cpu|memory)/.test(a))).toEqual([
+      '--sidecar-log-level=info',
+      '--sidecar-first-port=5432',
+      '--sidecar-cpu-request=50m',
+      '--sidecar-memory-request=64Mi',
+      '--sidecar-cpu-limit=',
+      '--sidecar-memory-limit=256Mi',
+    ]);
     const podSpec = (deployment.spec as { template: { spec: Record<string, unknown> } }).template
       .spec;
     expect(podSpec['securityContext']).toMatchObject({ runAsNonRoot: true });
@@ -225,6 +234,27 @@ describe('a table of value sets', () => {
       },
     },
     {
+      name: 'sidecar log level, first port and resources: passed as operator flags',
+      values: {
+        'sidecar.logLevel': 'debug',
+        'sidecar.firstPort': 6432,
+        'sidecar.resources': { requests: { cpu: 0.5, memory: '96Mi' }, limits: { cpu: '2' } },
+        // null drops the chart's default memory limit.
+        'sidecar.resources.limits.memory': null,
+      },
+      check: (render) => {
+        const args = operatorContainer(render).args ?? [];
+        expect(args.filter((a) => /^--sidecar-(log|first|cpu|memory)/.test(a))).toEqual([
+          '--sidecar-log-level=debug',
+          '--sidecar-first-port=6432',
+          '--sidecar-cpu-request=0.5',
+          '--sidecar-memory-request=96Mi',
+          '--sidecar-cpu-limit=2',
+          '--sidecar-memory-limit=',
+        ]);
+      },
+    },
+    {
       name: 'one replica: no PodDisruptionBudget, which would block every node drain',
       values: { 'operator.replicas': 1 },
       check: (render) => {
@@ -265,6 +295,16 @@ describe('a table of value sets', () => {
       name: 'a misspelt value',
       values: { 'sidecar.nativeSidecars': true },
       message: /additional properties 'nativeSidecars' not allowed/,
+    },
+    {
+      name: 'a sidecar resource the operator cannot pass on',
+      values: { 'sidecar.resources.limits.ephemeral-storage': '1Gi' },
+      message: /additional properties 'ephemeral-storage' not allowed/,
+    },
+    {
+      name: 'an unknown sidecar log level',
+      values: { 'sidecar.logLevel': 'verbose' },
+      message: /at '\/sidecar\/logLevel': value must be one of/,
     },
     {
       name: 'cert-manager without an issuerRef',

@@ -37,6 +37,33 @@ describe('parseFlags', () => {
     expect(flags.excludedNamespaces).toEqual(['kube-system', 'ops', 'monitoring']);
   });
 
+  it('gives the gate the documented defaults: no CPU limit, port 5432, info logging', () => {
+    const flags = parseFlags(['--namespace', 'ops'], {});
+    expect(flags.sidecar).toEqual({
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+      logLevel: 'info',
+    });
+    expect(flags.sidecarFirstPort).toBe(5432);
+  });
+
+  it('takes the gate defaults from flags and env, an empty limit meaning none', () => {
+    const flags = parseFlags(
+      [
+        '--namespace=ops',
+        '--sidecar-cpu-request=100m',
+        '--sidecar-cpu-limit=1',
+        '--sidecar-memory-limit=',
+        '--sidecar-first-port=6432',
+      ],
+      { PORTCULLIS_SIDECAR_MEMORY_REQUEST: '96Mi', PORTCULLIS_SIDECAR_LOG_LEVEL: 'debug' },
+    );
+    expect(flags.sidecar).toEqual({
+      resources: { requests: { cpu: '100m', memory: '96Mi' }, limits: { cpu: '1' } },
+      logLevel: 'debug',
+    });
+    expect(flags.sidecarFirstPort).toBe(6432);
+  });
+
   it('takes the namespace from POD_NAMESPACE, and requires one', () => {
     expect(parseFlags([], { POD_NAMESPACE: 'from-downward-api' }).namespace).toBe(
       'from-downward-api',
@@ -48,8 +75,20 @@ describe('parseFlags', () => {
     [['--cert-mode', 'acme']],
     [['--https-port', 'eighty']],
     [['--native-sidecars', 'maybe']],
+    [['--sidecar-log-level', 'verbose']],
+    [['--sidecar-cpu-request', 'lots']],
+    [['--sidecar-memory-request', '']],
+    [['--sidecar-memory-limit', '1 GB']],
+    [['--sidecar-first-port', '0']],
+    [['--sidecar-first-port', '70000']],
   ])('refuses %j', (args) => {
     expect(() => parseFlags(['--namespace', 'ops', ...args], {})).toThrow(FlagError);
+  });
+
+  it('says which flag holds a bad gate default, and why', () => {
+    expect(() => parseFlags(['--namespace=ops', '--sidecar-cpu-limit=lots'], {})).toThrow(
+      '--sidecar-cpu-limit="lots": must be a quantity such as 100m, 0.5, 128Mi or 1Gi',
+    );
   });
 
   it('refuses an unknown flag', () => {

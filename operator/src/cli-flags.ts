@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { FIRST_GATE_PORT } from '@portcullis/crds';
+import {
+  DEFAULT_SIDECAR_SETTINGS,
+  setSidecarSetting,
+  type SidecarSettings,
+} from './webhooks/sidecar-settings.js';
 
 export const CERT_MODES = ['self', 'cert-manager', 'files'] as const;
 export type CertMode = (typeof CERT_MODES)[number];
@@ -27,6 +33,10 @@ export interface OperatorFlags {
   sidecarCommand: string[] | undefined;
   sidecarHealthPort: number;
   sidecarRunAsUser: number;
+  /** Resources and log level of the injected gate; pod annotations override them per pod. */
+  sidecar: SidecarSettings;
+  /** First loopback port the gate gives a DataSource without spec.localPort. */
+  sidecarFirstPort: number;
   nativeSidecars: 'auto' | 'true' | 'false';
   excludedNamespaces: string[];
   bundleUrl: string;
@@ -66,6 +76,13 @@ const SPEC = {
   'sidecar-command': ['list', undefined],
   'sidecar-health-port': ['number', '9464'],
   'sidecar-run-as-user': ['number', '65532'],
+  'sidecar-log-level': ['string', DEFAULT_SIDECAR_SETTINGS.logLevel],
+  'sidecar-first-port': ['number', String(FIRST_GATE_PORT)],
+  'sidecar-cpu-request': ['string', DEFAULT_SIDECAR_SETTINGS.resources.requests.cpu],
+  'sidecar-memory-request': ['string', DEFAULT_SIDECAR_SETTINGS.resources.requests.memory],
+  // An empty limit means none.
+  'sidecar-cpu-limit': ['string', DEFAULT_SIDECAR_SETTINGS.resources.limits.cpu ?? ''],
+  'sidecar-memory-limit': ['string', DEFAULT_SIDECAR_SETTINGS.resources.limits.memory ?? ''],
   'native-sidecars': ['string', 'auto'],
   'excluded-namespace': ['list', undefined],
   'bundle-url': ['string', undefined],
@@ -75,6 +92,15 @@ const SPEC = {
 } as const satisfies Record<string, readonly ['string' | 'number' | 'list', string | undefined]>;
 
 type FlagName = keyof typeof SPEC;
+
+// Flags of the gate's defaults, by the name of the pod annotation that overrides each.
+const SIDECAR_SETTING_FLAGS = [
+  ['sidecar-cpu-request', 'cpu'],
+  ['sidecar-memory-request', 'memory'],
+  ['sidecar-cpu-limit', 'cpu-limit'],
+  ['sidecar-memory-limit', 'memory-limit'],
+  ['sidecar-log-level', 'log-level'],
+] as const satisfies readonly (readonly [FlagName, string])[];
 
 function envName(flag: string): string {
   return `PORTCULLIS_${flag.toUpperCase().replaceAll('-', '_')}`;
@@ -148,6 +174,21 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
     throw new FlagError('--native-sidecars must be auto, true or false');
   }
   const serviceName = text('service-name')!;
+  const sidecar: SidecarSettings = {
+    resources: { requests: { cpu: '', memory: '' }, limits: {} },
+    logLevel: DEFAULT_SIDECAR_SETTINGS.logLevel,
+  };
+  for (const [flag, setting] of SIDECAR_SETTING_FLAGS) {
+    const value = text(flag) ?? '';
+    if (value === '' && setting.endsWith('-limit')) continue;
+    const problem = setSidecarSetting(sidecar, setting, value);
+    if (problem !== undefined)
+      throw new FlagError(`--${flag}=${JSON.stringify(value)}: ${problem}`);
+  }
+  const sidecarFirstPort = number('sidecar-first-port');
+  if (sidecarFirstPort < 1 || sidecarFirstPort > 65535) {
+    throw new FlagError(`--sidecar-first-port must be a port from 1 to 65535`);
+  }
 
   return {
     kubeconfig: text('kubeconfig') ?? (env.KUBECONFIG || undefined),
@@ -171,6 +212,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
     sidecarCommand: list('sidecar-command'),
     sidecarHealthPort: number('sidecar-health-port'),
     sidecarRunAsUser: number('sidecar-run-as-user'),
+    sidecar,
+    sidecarFirstPort,
     nativeSidecars,
     excludedNamespaces: [
       ...new Set(['kube-system', namespace, ...(list('excluded-namespace') ?? [])]),

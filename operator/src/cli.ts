@@ -14,7 +14,7 @@ import { LeaderElection } from './kube/leader-election.js';
 import { KubeClient } from './kube/rest-client.js';
 import { EventRecorder } from './kube/status.js';
 import { FileTls, SelfManagedTls, serviceSans, type ServingTls } from './tls/index.js';
-import { DEFAULT_SIDECAR_RESOURCES, startHttpsServer } from './webhooks/index.js';
+import { startHttpsServer } from './webhooks/index.js';
 
 function loadKubeConfig(flags: OperatorFlags): KubeConfig {
   const config = new KubeConfig();
@@ -174,7 +174,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
           healthPort: flags.sidecarHealthPort,
           tokenExpirationSeconds: 3600,
           runAsUser: flags.sidecarRunAsUser,
-          sidecar: { resources: DEFAULT_SIDECAR_RESOURCES, logLevel: 'info' },
+          sidecar: flags.sidecar,
+          firstPort: flags.sidecarFirstPort,
           excludedNamespaces: flags.excludedNamespaces,
         },
       });

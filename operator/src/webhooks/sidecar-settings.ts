@@ -57,6 +57,20 @@ function quantity(value: string, set: (q: string) => void): string | undefined {
 }
 
 /**
+ * Sets one setting by its name (`cpu`, `memory`, `cpu-limit`, `memory-limit`, `log-level`,
+ * as in the pod annotations); returns what is wrong with the name or value, if anything.
+ */
+export function setSidecarSetting(
+  settings: SidecarSettings,
+  setting: string,
+  value: string,
+): string | undefined {
+  const set = SETTERS[setting];
+  if (set === undefined) return `unknown setting ${setting}`;
+  return set(settings, value.trim());
+}
+
+/**
  * The sidecar's settings for one pod: the configured defaults, overridden by the pod's
  * `portcullis.dev/sidecar-cpu`, `-memory`, `-cpu-limit`, `-memory-limit` and `-log-level`
  * annotations. An unknown or malformed override is a problem, not silently ignored.
