@@ -11,6 +11,8 @@ export interface GateErrorFields {
   severity?: Severity;
   detail?: string;
   hint?: string;
+  /** Where in the query string the error was found: 1-based, in characters (field P). */
+  position?: number;
   cause?: unknown;
 }
 
@@ -19,6 +21,7 @@ export class GateError extends Error {
   readonly severity: Severity;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
+  readonly position: number | undefined;
 
   constructor(fields: GateErrorFields) {
     super(fields.message, { cause: fields.cause });
@@ -27,6 +30,7 @@ export class GateError extends Error {
     this.severity = fields.severity ?? 'ERROR';
     this.detail = fields.detail;
     this.hint = fields.hint;
+    this.position = fields.position;
   }
 }
 

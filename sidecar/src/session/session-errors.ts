@@ -14,6 +14,7 @@ export function asFatal(error: GateError): GateError {
     message: error.message,
     detail: error.detail,
     hint: error.hint,
+    position: error.position,
     cause: error.cause,
   });
 }
@@ -25,7 +26,7 @@ export function asFatal(error: GateError): GateError {
  */
 export function statementRefused(
   policy: string,
-  verdict: { rule: string; message: string; sqlstate?: string },
+  verdict: { rule: string; message: string; sqlstate?: string; position?: number },
 ): GateError {
   const named = verdict.message.includes(policy);
   return new GateError({
@@ -34,5 +35,6 @@ export function statementRefused(
       ? verdict.message
       : `${verdict.message} (policy ${policy}, rule ${verdict.rule})`,
     detail: `policy ${policy}, rule ${verdict.rule}`,
+    position: verdict.position,
   });
 }

@@ -30,6 +30,17 @@ describe('empty query strings', () => {
   });
 });
 
+describe('parse failures', () => {
+  it('carry the position PostgreSQL reports: 1-based characters in the whole string', () => {
+    const gate = createStatementGate(policyFixture());
+    expect(gate.checkQuery('SELEC 1').verdict).toMatchObject({ sqlstate: '42601', position: 1 });
+    expect(gate.checkQuery('SELECT 1; SELEC 2').verdict).toMatchObject({ position: 11 });
+    expect(gate.checkParse('p', "SELECT 'é🎉' FROM FROM").verdict).toMatchObject({
+      position: 18,
+    });
+  });
+});
+
 describe('prepared statements', () => {
   it('checks EXECUTE as the statement PREPARE defined', () => {
     const gate = createStatementGate(approvalPolicy);

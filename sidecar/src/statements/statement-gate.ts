@@ -211,7 +211,9 @@ class SessionStatementGate implements PolicyStatementGate {
   private unparsed(outcome: Extract<ParseOutcome, { ok: false }>, cacheHit: boolean): GateCheck {
     const what = outcome.rule === 'parse' ? 'parse' : 'classify';
     const message = `a statement it could not ${what}; the gate refuses what it cannot understand: ${outcome.message}`;
-    const verdict = refusal(this.policy, outcome.rule, message, outcome.sqlstate);
+    const refused = refusal(this.policy, outcome.rule, message, outcome.sqlstate);
+    const verdict =
+      outcome.position === undefined ? refused : { ...refused, position: outcome.position };
     return { verdict, statements: [], parsed: [], cacheHit };
   }
 

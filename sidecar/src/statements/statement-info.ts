@@ -55,6 +55,8 @@ export type Verdict =
       message: string;
       /** The SQLSTATE to answer with; 42501 (insufficient privilege) when absent. */
       sqlstate?: string;
+      /** Where in the query string the parser failed: 1-based, in characters. */
+      position?: number;
     }
   | { action: 'approve'; rule: string; reason: string };
 

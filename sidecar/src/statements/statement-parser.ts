@@ -1,4 +1,4 @@
-import { loadModule, parseSync } from 'libpg-query';
+import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
 import { asArray, asObject } from './parse-node.js';
 import { keepParserOnBaselineCompiler } from './parser-compilation.js';
 import { classifyStatement } from './statement-classifier.js';
@@ -15,7 +15,14 @@ export interface ParsedStatement {
 /** A query string understood, or refused whole with the reason. */
 export type ParseOutcome =
   | { ok: true; statements: ParsedStatement[] }
-  | { ok: false; rule: 'parse' | 'classify'; message: string; sqlstate: string };
+  | {
+      ok: false;
+      rule: 'parse' | 'classify';
+      message: string;
+      sqlstate: string;
+      /** Where the parser failed, 1-based in characters of the whole string, as PostgreSQL. */
+      position?: number;
+    };
 
 /** Raised when the parser is used before initStatementParser() has resolved. */
 export class ParserNotReadyError extends Error {
@@ -64,6 +71,7 @@ export function parseStatements(sql: string): ParseOutcome {
       rule: 'parse',
       sqlstate: SYNTAX_ERROR,
       message: reason,
+      position: parserPosition(error),
     };
   }
 
@@ -84,6 +92,18 @@ export function parseStatements(sql: string): ParseOutcome {
       message: error.message,
     };
   }
+}
+
+/**
+ * PostgreSQL's position of a parser error: the scanner counts characters (code points) from 1
+ * in the whole string; libpg-query hands it on 0-based.
+ * NOTE: libpg-query turns "no position" into 0 as well, so an error the parser reports
+ * without one (none of its syntax errors) would carry position 1.
+ */
+function parserPosition(error: unknown): number | undefined {
+  if (!hasSqlDetails(error)) return undefined;
+  const at = error.sqlDetails?.cursorPosition;
+  return at === undefined || at < 0 ? undefined : at + 1;
 }
 
 // Outcomes are cached and shared by every session: a caller that changed one would change

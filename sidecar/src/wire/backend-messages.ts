@@ -24,7 +24,7 @@ export function noticeResponse(
 function fieldsMessage(
   code: number,
   severity: string,
-  fields: Pick<GateError, 'sqlstate' | 'message' | 'detail' | 'hint'>,
+  fields: Pick<GateError, 'sqlstate' | 'message' | 'detail' | 'hint'> & { position?: number },
 ): Buffer {
   const writer = new MessageWriter()
     .byte(ErrorField.severity)
@@ -37,6 +37,9 @@ function fieldsMessage(
     .cstring(fields.message);
   if (fields.detail) writer.byte(ErrorField.detail).cstring(fields.detail);
   if (fields.hint) writer.byte(ErrorField.hint).cstring(fields.hint);
+  if (fields.position !== undefined) {
+    writer.byte(ErrorField.position).cstring(String(fields.position));
+  }
   return writer.byte(0).build(code);
 }
 

@@ -83,6 +83,8 @@ export const ErrorField = {
   message: 0x4d, // M
   detail: 0x44, // D
   hint: 0x48, // H
+  /** 1-based character position in the original query string where the error was found. */
+  position: 0x50, // P
   /** The call stack (PL/pgSQL context, JSON input line) where the error arose. */
   where: 0x57, // W
   /** The text of an internally generated command that failed, such as a PL/pgSQL EXECUTE. */

@@ -13,23 +13,23 @@ export const ERROR_CASES: readonly SuiteCase[] = [
         await s.run({ text: 'SELECT $1::int FROM FROM', values: [1] }),
         await s.run("SELECT 'unterminated"),
         await s.run('SELECT 1; SELEC 2'),
+        // Positions count characters: the emoji is one, though two UTF-16 units and 4 bytes.
+        await s.run("SELECT 'héé🎉' FROM FROM"),
         await s.run('SELECT 1'),
       ]),
     shape: [
+      { error: { code: '42601', position: '1' } },
       failure('42601'),
       failure('42601'),
       failure('42601'),
-      failure('42601'),
-      failure('42601'),
+      { error: { code: '42601', position: '11' } },
+      { error: { code: '42601', position: '20' } },
       result('SELECT', 1),
     ],
     byDesign: {
       why:
         'the gate answers unparsable text itself: its message wraps the server message in ' +
         'the policy refusal and names policy and rule in detail',
-      // NOTE: the gate's 42601 carries no position (PostgreSQL's names the offending
-      // character), so a client cannot point at the error; position is left out of the
-      // comparison until the gate passes the parser's cursor position on.
       normalize: (steps) => (steps as Observation[]).map(parserMessage),
     },
   },
@@ -155,9 +155,9 @@ export const ERROR_CASES: readonly SuiteCase[] = [
 // The gate's refusal of unparsable text ends with the parser's own message and the rule.
 const GATE_PARSE_REFUSAL = /could not parse; .*?: (.*) \(rule parse\)$/s;
 
-/** An error reduced to what the gate keeps of a parser error: code, severity, message. */
+/** An error reduced to what the gate keeps of a parser error: code, severity, message, position. */
 function parserMessage(observation: Observation): Observation | Partial<ObservedError['error']> {
   if (!('error' in observation)) return observation;
-  const { code, severity, message } = observation.error;
-  return { code, severity, message: GATE_PARSE_REFUSAL.exec(message)?.[1] ?? message };
+  const { code, severity, message, position } = observation.error;
+  return { code, severity, position, message: GATE_PARSE_REFUSAL.exec(message)?.[1] ?? message };
 }
