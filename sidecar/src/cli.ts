@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { defaultApprovalsDir } from './approvals/approvals-dir.js';
 import { OperatorApprovalChannel } from './approvals/operator-channel.js';
 import { sessionControls } from './approvals/session-controls.js';
@@ -36,7 +36,8 @@ const USAGE = `usage: portcullis-sidecar --policies DIR [options]
                              portcullis approvals; default $PORTCULLIS_APPROVALS_DIR, else
                              $XDG_STATE_HOME/portcullis/approvals
   --record FILE              append the session recording (JSON Lines) to FILE, or to stdout
-                             with "-"; sessions are not recorded without it
+                             with "-" (the log then goes to stderr); sessions are not
+                             recorded without it
   --help                     print this text`;
 
 /** Raised for a command line the gate cannot run with. */
@@ -179,7 +180,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const processLogger = createLogger({ level: args.logLevel, name: 'portcullis-sidecar' });
+  // With the recording on stdout, the log takes stderr: one writer per stream, so a long
+  // recording line never interleaves with a log line (the pod's log still holds both).
+  const processLogger = createLogger({
+    level: args.logLevel,
+    name: 'portcullis-sidecar',
+    ...(args.record === '-' ? { destination: pino.destination({ fd: 2, sync: false }) } : {}),
+  });
   // The injected env names the pod, so that every line says which pod's gate wrote it.
   const { POD_NAMESPACE: namespace, POD_NAME: pod } = process.env;
   const logger =
@@ -212,11 +219,19 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
   });
 
   let observability: ObservabilityServer | undefined;
+  let stopping = false;
   if (metrics && args.metricsPort !== undefined) {
-    // Gate.start has resolved: policies are loaded and every listener is bound.
+    // Gate.start has resolved: policies were loaded and every listener is bound. Ready from
+    // then on while some policy still applies (a withdrawn bundle refuses every session).
     observability = new ObservabilityServer({
       registry: metrics.registry,
-      readiness: () => ({ ready: true }),
+      readiness: () => {
+        if (stopping) return { ready: false, reasons: ['the gate is shutting down'] };
+        if (policySource.current().policies.length === 0) {
+          return { ready: false, reasons: ['no AccessPolicy applies to this gate'] };
+        }
+        return { ready: true };
+      },
       logger,
     });
     await observability.listen(args.metricsPort, args.metricsHost);
@@ -233,6 +248,7 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  stopping = true;
   logger.info({ signal, sessions: gate.sessionCount }, 'shutting down');
   await observability?.close();
   await gate.stop();

@@ -245,6 +245,8 @@ describe('a gate in Kubernetes mode', () => {
     expect(error.message).toMatch(/policy shop\/web-reads was changed or withdrawn/);
     await waitFor(async () => !(await mintedRoles()).includes(rows[0]?.me ?? ''));
     await expect(connect(gate.firstPort)).rejects.toMatchObject({ code: '28000' });
+    // With no policy left the gate serves nobody, and says so to kubelet.
+    expect(await readyz(gate.metricsPort)).toBe(503);
 
     // A policy given back admits new sessions without a restart.
     operator.current = bundleOf('"v3"');
@@ -252,6 +254,7 @@ describe('a gate in Kubernetes mode', () => {
     await waitFor(() => /"version":"\\"v3\\""/.test(gate.process.output()));
     const again = await connect(gate.firstPort);
     await again.end();
+    expect(await readyz(gate.metricsPort)).toBe(200);
   });
 });
 
