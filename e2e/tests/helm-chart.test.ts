@@ -96,9 +96,12 @@ describe('the default values', () => {
       ]),
     );
     // The gate's defaults reach the operator; no CPU limit (an empty flag means none).
-    expect(container.args?.filter((a) => /^--sidecar-(log|first|cpu|memory)/.test(a))).toEqual([
+    expect(
+      container.args?.filter((a) => /^--sidecar-(log|first|record|cpu|memory)/.test(a)),
+    ).toEqual([
       '--sidecar-log-level=info',
       '--sidecar-first-port=5432',
+      '--sidecar-record=-',
       '--sidecar-cpu-request=50m',
       '--sidecar-memory-request=64Mi',
       '--sidecar-cpu-limit=',
@@ -234,19 +237,21 @@ describe('a table of value sets', () => {
       },
     },
     {
-      name: 'sidecar log level, first port and resources: passed as operator flags',
+      name: 'sidecar log level, first port, recording and resources: passed as operator flags',
       values: {
         'sidecar.logLevel': 'debug',
         'sidecar.firstPort': 6432,
+        'sidecar.record': '',
         'sidecar.resources': { requests: { cpu: 0.5, memory: '96Mi' }, limits: { cpu: '2' } },
         // null drops the chart's default memory limit.
         'sidecar.resources.limits.memory': null,
       },
       check: (render) => {
         const args = operatorContainer(render).args ?? [];
-        expect(args.filter((a) => /^--sidecar-(log|first|cpu|memory)/.test(a))).toEqual([
+        expect(args.filter((a) => /^--sidecar-(log|first|record|cpu|memory)/.test(a))).toEqual([
           '--sidecar-log-level=debug',
           '--sidecar-first-port=6432',
+          '--sidecar-record=',
           '--sidecar-cpu-request=0.5',
           '--sidecar-memory-request=96Mi',
           '--sidecar-cpu-limit=2',
@@ -300,6 +305,11 @@ describe('a table of value sets', () => {
       name: 'a sidecar resource the operator cannot pass on',
       values: { 'sidecar.resources.limits.ephemeral-storage': '1Gi' },
       message: /additional properties 'ephemeral-storage' not allowed/,
+    },
+    {
+      name: 'a recording file inside the gate, whose root filesystem is read-only',
+      values: { 'sidecar.record': '/var/log/recording.jsonl' },
+      message: /at '\/sidecar\/record': value must be one of/,
     },
     {
       name: 'an unknown sidecar log level',

@@ -44,6 +44,13 @@ describe('parseFlags', () => {
       logLevel: 'info',
     });
     expect(flags.sidecarFirstPort).toBe(5432);
+    expect(flags.sidecarRecord).toBe('-');
+  });
+
+  it('records nothing with an empty --sidecar-record', () => {
+    expect(parseFlags(['--namespace=ops', '--sidecar-record='], {}).sidecarRecord).toBeUndefined();
+    const env = { PORTCULLIS_SIDECAR_RECORD: '' };
+    expect(parseFlags(['--namespace=ops'], env).sidecarRecord).toBeUndefined();
   });
 
   it('takes the gate defaults from flags and env, an empty limit meaning none', () => {

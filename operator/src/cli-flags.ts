@@ -37,6 +37,8 @@ export interface OperatorFlags {
   sidecar: SidecarSettings;
   /** First loopback port the gate gives a DataSource without spec.localPort. */
   sidecarFirstPort: number;
+  /** The gate's --record: `-` for stdout (the pod's log); undefined records nothing. */
+  sidecarRecord: string | undefined;
   nativeSidecars: 'auto' | 'true' | 'false';
   excludedNamespaces: string[];
   bundleUrl: string;
@@ -78,6 +80,8 @@ const SPEC = {
   'sidecar-run-as-user': ['number', '65532'],
   'sidecar-log-level': ['string', DEFAULT_SIDECAR_SETTINGS.logLevel],
   'sidecar-first-port': ['number', String(FIRST_GATE_PORT)],
+  // The pod's log; empty records nothing.
+  'sidecar-record': ['string', '-'],
   'sidecar-cpu-request': ['string', DEFAULT_SIDECAR_SETTINGS.resources.requests.cpu],
   'sidecar-memory-request': ['string', DEFAULT_SIDECAR_SETTINGS.resources.requests.memory],
   // An empty limit means none.
@@ -214,6 +218,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
     sidecarRunAsUser: number('sidecar-run-as-user'),
     sidecar,
     sidecarFirstPort,
+    sidecarRecord: text('sidecar-record') || undefined,
     nativeSidecars,
     excludedNamespaces: [
       ...new Set(['kube-system', namespace, ...(list('excluded-namespace') ?? [])]),

@@ -176,6 +176,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
           runAsUser: flags.sidecarRunAsUser,
           sidecar: flags.sidecar,
           firstPort: flags.sidecarFirstPort,
+          ...(flags.sidecarRecord === undefined ? {} : { record: flags.sidecarRecord }),
           excludedNamespaces: flags.excludedNamespaces,
         },
       });

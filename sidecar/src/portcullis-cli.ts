@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
+import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
   AlreadyDecidedError,
@@ -15,7 +16,7 @@ const USAGE = `usage:
   portcullis approvals list [--all] [--json] [--approvals-dir DIR]
   portcullis approvals approve NAME [--comment TEXT] [--approvals-dir DIR]
   portcullis approvals deny NAME [--comment TEXT] [--approvals-dir DIR]
-  portcullis replay FILE [--session ID]
+  portcullis replay FILE|- [--session ID]
 
   approvals      decide operations a standalone gate holds for a human; the decision is
                  made as the OS user running this command, who must be listed as approver
@@ -24,12 +25,15 @@ const USAGE = `usage:
                  $XDG_STATE_HOME/portcullis/approvals)
   --all          list decided and expired requests too
   replay         print a recording (JSON Lines) as a timeline; --session keeps one session
-                 (a prefix of its id is enough)`;
+                 (a prefix of its id is enough); "-" reads stdin, e.g. a pod's log:
+                 kubectl logs POD -c portcullis-gate | portcullis replay -`;
 
 /** Where the CLI writes, and who runs it; replaceable in tests. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** What `replay -` reads; default the process's stdin. */
+  stdin?: Readable;
   decider?: () => Decider;
 }
 
@@ -67,8 +71,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   const [command, verb, name] = positionals;
   try {
     if (command === 'replay' && verb !== undefined && name === undefined) {
-      for await (const line of replayLines(verb, values.session ? { session: values.session } : {}))
-        io.stdout(`${line}\n`);
+      const source = verb === '-' ? (io.stdin ?? process.stdin) : verb;
+      const options = values.session ? { session: values.session } : {};
+      for await (const line of replayLines(source, options)) io.stdout(`${line}\n`);
       return 0;
     }
     if (command !== 'approvals') return usage(io, `unknown command "${command}"`);

@@ -104,7 +104,8 @@ export function accessPolicy(): KubeObject {
         approvers: { users: [STEWARD_USER] },
         timeout: '5m',
       },
-      // The injected gate is given no --record destination, so the demo asks for none.
+      // The injected gate records to its stdout (--record -), which the demo shows as it runs;
+      // recording lines would bury the story, so the demo asks for none.
       recording: { enabled: false },
     },
   };

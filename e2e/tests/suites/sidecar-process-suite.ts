@@ -68,6 +68,14 @@ export function describeSidecarProcess(world: () => OperatorWorld): void {
       await client.end();
       expect(rows[0]?.name).toBe('Ada');
       expect(rows[0]?.email).not.toBe('ada@example.com');
+
+      // The webhook's --record - puts the session's recording on the gate's stdout, for the
+      // pod's log; each line marked as a recording line, the email never in clear.
+      await gate.waitForOutput(
+        /\{"recording":true,[^\n]*"type":"statement"[^\n]*SELECT name, email FROM customers/,
+        10_000,
+      );
+      expect(gate.output()).not.toContain('ada@example.com');
     }, 60_000);
 
     test('refuses DROP TABLE with 42501', async () => {

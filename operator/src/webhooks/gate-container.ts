@@ -47,6 +47,7 @@ export function gateContainer(
       '0.0.0.0',
       '--log-level',
       settings.logLevel,
+      ...(config.record === undefined ? [] : ['--record', config.record]),
       // Only when it differs, so a gate without the flag runs with the default.
       ...(config.firstPort === undefined || config.firstPort === FIRST_GATE_PORT
         ? []

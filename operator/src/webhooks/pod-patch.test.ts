@@ -176,6 +176,19 @@ describe('buildPodPatch: injecting', () => {
     expect(after.spec!.initContainers![0]!.args!.slice(-2)).toEqual(['--first-port', '6432']);
   });
 
+  it('tells the gate to record sessions to stdout, into the pod log, when configured', () => {
+    const { after } = injected({ name: 'record', pod: pod(), config: { record: '-' } });
+    const args = after.spec!.initContainers![0]!.args!;
+    expect(args.slice(-4)).toEqual(['--log-level', 'info', '--record', '-']);
+    expect(args.filter((a) => a === '--record')).toHaveLength(1);
+
+    // The same configuration accepts its own gate on a second pass.
+    expect(run({ name: 'again', pod: after, config: { record: '-' } })).toEqual({
+      patch: [],
+      skipped: 'already injected',
+    });
+  });
+
   it('places the gate first among containers with a postStart wait without native sidecars', () => {
     const { after, record } = injected({
       name: 'no native sidecars',

@@ -30,6 +30,11 @@ export interface PodPatchConfig {
   nativeSidecars: boolean;
   /** Port of the sidecar's /healthz, /readyz and /metrics; the probes call it on the pod IP. */
   healthPort: number;
+  /**
+   * The gate's `--record` argument: `-` records sessions to stdout, into the pod's log (the
+   * gate's own log then goes to stderr); absent, sessions are not recorded.
+   */
+  record?: string;
   /** First loopback port for DataSources without localPort (default 5432). */
   firstPort?: number;
   /** Lifetime of the projected token; kubelet refreshes it at 80% of this. */

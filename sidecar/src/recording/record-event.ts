@@ -26,3 +26,10 @@ export const RECORD_EVENT_TYPES = [
 ] as const;
 
 export type RecordEventType = (typeof RECORD_EVENT_TYPES)[number];
+
+/**
+ * Every line the writer emits starts with this field set to true. The gate's log lines can
+ * share an output with the recording (a pod's log holds the container's stdout and stderr),
+ * and replay keeps only the lines that carry it.
+ */
+export const RECORDING_MARKER = 'recording';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { replayLines } from './replay.js';
 import { RecordWriter } from './record-writer.js';
@@ -51,6 +51,8 @@ describe('RecordWriter', () => {
     expect(events[3]?.values).toEqual(['[redacted]', null]);
     expect(events[4]?.values).toEqual(['call [phone]']);
     expect(events[5]?.rows).toEqual([['***', null]]);
+    // Each written line is marked as a recording line, ahead of its own fields.
+    expect(lines.slice(1).every((line) => line.startsWith('{"recording":true,"ts":'))).toBe(true);
   });
 
   it('drops events past its buffer bound while the output is stuck, then says how many', async () => {
@@ -106,6 +108,34 @@ describe('RecordWriter.behind', () => {
 });
 
 describe('replayLines', () => {
+  it('keeps the events of a stream where log lines sit between them, as in a pod log', async () => {
+    const podLog = new PassThrough();
+    const log = pino({ base: { name: 'portcullis-sidecar' } }, podLog);
+    const writer = new RecordWriter({ logger }, podLog);
+    log.info('gate ready');
+    const recorder = new SessionRecorder({
+      sink: writer,
+      session: 'cccccccc-3',
+      includeRows: false,
+      classifiedTables: new Set(),
+    });
+    recorder.emit('session_start', { dataSource: 'shop-db' });
+    // A log line about the session carries session and type fields of its own.
+    log.info({ session: 'cccccccc-3', type: 'statement', ts: 'x' }, 'statement refused');
+    recorder.emit('session_end', { reason: 'client left' });
+    await writer.close();
+    podLog.end('Warning: not JSON\n');
+
+    const lines: string[] = [];
+    for await (const line of replayLines(podLog)) lines.push(line);
+    expect(lines.map((l) => l.replace(/^\S+ \S+ {2}/, ''))).toEqual([
+      'cccccccc  session started on shop-db',
+      'cccccccc  session ended: client left',
+      'line 5: not a recording event',
+      '(2 JSON lines that are not recording events, such as logs, skipped)',
+    ]);
+  });
+
   it('prints each event as a line of the timeline and keeps one session on request', async () => {
     const file = join(dir, 'r.jsonl');
     const at = '2026-12-03T10:00:00.000Z';

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { RecordEvent } from './record-event.js';
+import { RECORDING_MARKER, type RecordEvent } from './record-event.js';
 
 /** Where events go: something that takes one JSON line at a time. */
 export interface RecordSink {
@@ -23,7 +23,8 @@ export interface RecordWriterOptions {
 }
 
 /**
- * The one writer of a process's recording: JSON Lines appended to a file or stdout. Sessions
+ * The one writer of a process's recording: JSON Lines appended to a file or stdout, each
+ * marked with `"recording": true` so it stands apart from log lines in a pod's log. Sessions
  * write without waiting, and those that record rows pause their server while the output is
  * behind (see behind()). Lines wait in the stream's buffer up to a bound, past which events
  * are dropped and counted, and a `recording_gap` line says how many once the output caught up.
@@ -75,7 +76,7 @@ export class RecordWriter implements RecordSink {
       if (this.dropped++ === 0) this.options.logger.error('recording output too slow; dropping');
       return;
     }
-    this.stream.write(`${JSON.stringify(event)}\n`);
+    this.stream.write(recordingLine(event));
   }
 
   /** Writes what is buffered and closes a file (stdout stays open). */
@@ -95,6 +96,11 @@ export class RecordWriter implements RecordSink {
     const dropped = this.dropped;
     this.dropped = 0;
     const line = { ts: new Date().toISOString(), session: '', type: 'recording_gap', dropped };
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    this.stream.write(recordingLine(line));
   }
+}
+
+/** One event as a line of the recording, marked as such ahead of its own fields. */
+function recordingLine(event: Record<string, unknown>): string {
+  return `${JSON.stringify({ [RECORDING_MARKER]: true, ...event })}\n`;
 }

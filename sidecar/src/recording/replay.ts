@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { RecordEvent } from './record-event.js';
+import type { Readable } from 'node:stream';
+import { RECORDING_MARKER, type RecordEvent } from './record-event.js';
 
 /** Options of `portcullis replay`. */
 export interface ReplayOptions {
@@ -9,26 +10,55 @@ export interface ReplayOptions {
 }
 
 /**
- * Reads a recording and yields one readable line per event, grouped by nothing: events are
- * in the order they were written, each prefixed with its time and a short session id.
- * Lines that are not JSON are reported, not skipped silently.
+ * Reads a recording (a file name, or a stream such as stdin) and yields one readable line per
+ * event, in the order they were written, each prefixed with its time and a short session id.
+ * The input may be a pod's log, where the gate's JSON log lines sit between the events: those
+ * are skipped and counted in a last line. Lines that are not JSON are reported, not skipped
+ * silently.
  */
-export async function* replayLines(file: string, options: ReplayOptions = {}) {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+export async function* replayLines(source: string | Readable, options: ReplayOptions = {}) {
+  const input = typeof source === 'string' ? createReadStream(source, 'utf8') : source;
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let number = 0;
+  let skipped = 0;
   for await (const line of lines) {
     number++;
     if (line.trim() === '') continue;
-    let event: RecordEvent;
+    let value: unknown;
     try {
-      event = JSON.parse(line) as RecordEvent;
+      value = JSON.parse(line);
     } catch {
       yield `line ${number}: not a recording event`;
+      continue;
+    }
+    const event = recordingEvent(value);
+    if (event === undefined) {
+      skipped++;
       continue;
     }
     if (options.session !== undefined && !event.session.startsWith(options.session)) continue;
     yield formatEvent(event);
   }
+  if (skipped > 0)
+    yield `(${skipped} JSON lines that are not recording events, such as logs, skipped)`;
+}
+
+/**
+ * The event a parsed line holds, or undefined for another JSON line (a log line). Recordings
+ * written before the marker existed carry no `recording` field: an object with a string `ts`,
+ * `session` and `type` and no pino `level` is taken as an event too.
+ */
+export function recordingEvent(value: unknown): RecordEvent | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const fields = value as Record<string, unknown>;
+  const shaped = ['ts', 'session', 'type'].every((key) => typeof fields[key] === 'string');
+  if (!shaped) return undefined;
+  if (fields[RECORDING_MARKER] === true || !('level' in fields)) {
+    const event = { ...fields };
+    delete event[RECORDING_MARKER];
+    return event as RecordEvent;
+  }
+  return undefined;
 }
 
 /** One event as a line of the timeline. */
