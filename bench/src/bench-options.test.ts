@@ -10,8 +10,10 @@ describe('parseBenchOptions', () => {
       clients: 8,
       threads: 2,
       scale: 10,
-      targets: ['direct', 'pgbouncer', 'gate'],
+      targets: ['direct', 'pgbouncer', 'gate', 'gate-enforcing'],
       modes: ['simple', 'extended', 'prepared'],
+      streamRounds: 3,
+      streamRows: 1_000_000,
       profile: false,
       out: '/tmp/out.json',
     });
@@ -31,8 +33,16 @@ describe('parseBenchOptions', () => {
     });
   });
 
+  it('skips the streaming scenario with --stream-rounds 0 and reads its row count', () => {
+    const options = parseBenchOptions(['--stream-rounds', '0', '--stream-rows', '5000'], 'x');
+
+    expect(options).toMatchObject({ streamRounds: 0, streamRows: 5000 });
+  });
+
   it.each([
     [['--targets', 'direct,pgpool']],
+    [['--stream-rows', '0']],
+    [['--stream-rounds', '-1']],
     [['--modes', '']],
     [['--rounds', '0']],
     [['--seconds', '2.5']],

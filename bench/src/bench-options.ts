@@ -14,6 +14,10 @@ export interface BenchOptions {
   scale: number;
   targets: Target[];
   modes: QueryMode[];
+  /** Rounds of the streaming SELECT per target; 0 skips the scenario. */
+  streamRounds: number;
+  /** Rows of the streaming scenario's table. */
+  streamRows: number;
   /** Write a CPU profile of the gate (node --cpu-prof) next to the results. */
   profile: boolean;
   out: string;
@@ -25,8 +29,10 @@ export const USAGE = `usage: node bench/dist/src/run-bench.js [options]
   --warmup S        unmeasured run per target before the first round (default 2)
   --clients N       pgbench clients (default 8)      --threads N  pgbench threads (default 2)
   --scale N         pgbench -i scale factor (default 10)
-  --targets LIST    comma-separated: direct,pgbouncer,gate (default all three)
+  --targets LIST    comma-separated: direct,pgbouncer,gate,gate-enforcing (default all four)
   --modes LIST      comma-separated: simple,extended,prepared (default all three)
+  --stream-rounds N rounds of the streaming SELECT per target, 0 to skip it (default 3)
+  --stream-rows N   rows of the streaming scenario's table (default 1000000)
   --profile         write a CPU profile of the gate to bench/results/profile/
   --out FILE        results JSON (default bench/results/latest.json)`;
 
@@ -53,6 +59,8 @@ export function parseBenchOptions(argv: string[], defaultOut: string): BenchOpti
         scale: { type: 'string', default: '10' },
         targets: { type: 'string', default: TARGETS.join(',') },
         modes: { type: 'string', default: QUERY_MODES.join(',') },
+        'stream-rounds': { type: 'string', default: '3' },
+        'stream-rows': { type: 'string', default: '1000000' },
         profile: { type: 'boolean', default: false },
         out: { type: 'string', default: defaultOut },
       },
@@ -69,6 +77,8 @@ export function parseBenchOptions(argv: string[], defaultOut: string): BenchOpti
     scale: positive('scale', values.scale),
     targets: list('targets', values.targets, TARGETS),
     modes: list('modes', values.modes, QUERY_MODES),
+    streamRounds: positive('stream-rounds', values['stream-rounds'], 0),
+    streamRows: positive('stream-rows', values['stream-rows']),
     profile: values.profile,
     out: values.out,
   };

@@ -1,8 +1,11 @@
 import type { PgbenchResult } from './pgbench-output.js';
 import type { QueryMode } from './pgbench-runner.js';
 
-/** The three ways to reach the server that the bench compares. */
-export const TARGETS = ['direct', 'pgbouncer', 'gate'] as const;
+/**
+ * The ways to reach the server that the bench compares; gate-enforcing is the gate with
+ * guardrails, masking and recording on.
+ */
+export const TARGETS = ['direct', 'pgbouncer', 'gate', 'gate-enforcing'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** One measured run. */
@@ -46,6 +49,8 @@ export interface ModeSummary {
   gateToDirect?: Ratio;
   gateToPgbouncer?: Ratio;
   pgbouncerToDirect?: Ratio;
+  enforcingToDirect?: Ratio;
+  enforcingToPgbouncer?: Ratio;
 }
 
 /** The median: robust to the one round a noisy neighbour spoiled. */
@@ -81,18 +86,25 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
     return {
       mode,
       targets,
-      gateToDirect: ratio(ofMode, targets, 'gate', 'direct'),
-      gateToPgbouncer: ratio(ofMode, targets, 'gate', 'pgbouncer'),
-      pgbouncerToDirect: ratio(ofMode, targets, 'pgbouncer', 'direct'),
+      gateToDirect: tpsRatio(ofMode, targets, 'gate', 'direct'),
+      gateToPgbouncer: tpsRatio(ofMode, targets, 'gate', 'pgbouncer'),
+      pgbouncerToDirect: tpsRatio(ofMode, targets, 'pgbouncer', 'direct'),
+      enforcingToDirect: tpsRatio(ofMode, targets, 'gate-enforcing', 'direct'),
+      enforcingToPgbouncer: tpsRatio(ofMode, targets, 'gate-enforcing', 'pgbouncer'),
     };
   });
 }
 
-function ratio(
-  samples: Sample[],
-  targets: Partial<Record<Target, TargetSummary>>,
-  over: Target,
-  under: Target,
+/**
+ * The ratio of two targets' medians with the range of the per-round ratios; undefined when
+ * either target was not measured. Generic so that other scenarios report ratios alike.
+ */
+export function ratio<T extends string, S extends { round: number; target: T }>(
+  samples: S[],
+  targets: Partial<Record<T, { value: number }>>,
+  over: T,
+  under: T,
+  valueOf: (sample: S) => number,
 ): Ratio | undefined {
   const top = targets[over];
   const bottom = targets[under];
@@ -101,19 +113,32 @@ function ratio(
   const perRound: number[] = [];
   for (const a of samples.filter((s) => s.target === over)) {
     const b = samples.find((s) => s.target === under && s.round === a.round);
-    if (b !== undefined) perRound.push(a.tps / b.tps);
+    if (b !== undefined) perRound.push(valueOf(a) / valueOf(b));
   }
   return {
-    value: top.tps / bottom.tps,
+    value: top.value / bottom.value,
     roundMin: Math.min(...perRound),
     roundMax: Math.max(...perRound),
   };
 }
 
+function tpsRatio(
+  samples: Sample[],
+  targets: Partial<Record<Target, TargetSummary>>,
+  over: Target,
+  under: Target,
+): Ratio | undefined {
+  const values: Partial<Record<Target, { value: number }>> = {};
+  for (const [target, t] of Object.entries(targets) as [Target, TargetSummary][]) {
+    values[target] = { value: t.tps };
+  }
+  return ratio(samples, values, over, under, (s) => s.tps);
+}
+
 /** The summary as a fixed-width table for a terminal. */
 export function formatSummary(summaries: ModeSummary[]): string {
   const lines = [
-    `${'mode'.padEnd(10)}${'target'.padEnd(11)}${'TPS (median)'.padStart(13)}` +
+    `${'mode'.padEnd(10)}${'target'.padEnd(16)}${'TPS (median)'.padStart(13)}` +
       `${'min..max'.padStart(20)}${'latency ms'.padStart(12)}` +
       `${'proxy CPU us/tx'.padStart(17)}${'(user)'.padStart(8)}`,
   ];
@@ -125,7 +150,7 @@ export function formatSummary(summaries: ModeSummary[]): string {
       const cpu = t.proxyCpuUs === undefined ? '-' : t.proxyCpuUs.toFixed(1);
       const user = t.proxyUserUs === undefined ? '' : `(${t.proxyUserUs.toFixed(1)})`;
       lines.push(
-        `${summary.mode.padEnd(10)}${target.padEnd(11)}${t.tps.toFixed(0).padStart(13)}` +
+        `${summary.mode.padEnd(10)}${target.padEnd(16)}${t.tps.toFixed(0).padStart(13)}` +
           `${spread.padStart(20)}${t.latencyMs.toFixed(3).padStart(12)}` +
           `${cpu.padStart(17)}${user.padStart(8)}`.trimEnd(),
       );
@@ -134,13 +159,20 @@ export function formatSummary(summaries: ModeSummary[]): string {
       ['gate/direct', summary.gateToDirect],
       ['gate/pgbouncer', summary.gateToPgbouncer],
       ['pgbouncer/direct', summary.pgbouncerToDirect],
+      ['enforcing/direct', summary.enforcingToDirect],
+      ['enforcing/pgbouncer', summary.enforcingToPgbouncer],
     ];
     for (const [name, r] of named) {
       if (r === undefined) continue;
-      const range = `(rounds ${r.roundMin.toFixed(2)}..${r.roundMax.toFixed(2)})`;
-      lines.push(`${''.padEnd(10)}${name.padEnd(17)} ${r.value.toFixed(2)}x  ${range}`);
+      lines.push(formatRatio(name, r));
     }
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** One ratio line of a table, indented under its rows. */
+export function formatRatio(name: string, r: Ratio): string {
+  const range = `(rounds ${r.roundMin.toFixed(2)}..${r.roundMax.toFixed(2)})`;
+  return `${''.padEnd(10)}${name.padEnd(20)} ${r.value.toFixed(2)}x  ${range}`;
 }

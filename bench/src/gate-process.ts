@@ -19,7 +19,40 @@ export interface GateInput {
   role: string;
   /** Write a V8 CPU profile of the gate into this directory (node --cpu-prof). */
   cpuProfileDir?: string;
+  /**
+   * Everything on: guardrails beyond the defaults, masking rules for the classified columns
+   * (ENFORCING_CLASSIFICATION) and recording to a file in the gate's temporary directory.
+   * Off: default guardrails, no classification, no masking rules, no recording.
+   */
+  enforcing?: boolean;
 }
+
+/**
+ * The columns the enforcing gate classifies. pgbench -S reads abalance only, so abalance is
+ * hashed to make masking run on every pgbench transaction; bench_customers is the streaming
+ * scenario's table.
+ */
+export const ENFORCING_CLASSIFICATION: Record<string, string> = {
+  'public.pgbench_accounts.abalance': 'balance',
+  'public.pgbench_accounts.filler': 'secret',
+  'public.bench_customers.email': 'email',
+  'public.bench_customers.card_number': 'credit_card',
+  'public.bench_customers.phone': 'phone',
+};
+
+const ENFORCING_MASKING_RULES = [
+  { classification: 'balance', strategy: 'hash' },
+  { classification: 'secret', strategy: 'redact' },
+  { classification: 'email', strategy: 'partial' },
+  { classification: 'credit_card', strategy: 'partial' },
+  { classification: 'phone', strategy: 'redact' },
+];
+
+const ENFORCING_GUARDRAILS = {
+  deny: ['ddl', 'truncate', 'grant', 'role', 'copy-program', 'procedural'],
+  requireWhere: true,
+  tables: [{ table: 'public.pgbench_history', deny: ['delete', 'update'] }],
+};
 
 /** A running gate in standalone mode. */
 export interface Gate {
@@ -27,6 +60,8 @@ export interface Gate {
   port: number;
   metricsPort: number;
   child: ManagedProcess;
+  /** The recording of an enforcing gate; removed by stop(). */
+  recordFile?: string;
   stop(): Promise<void>;
 }
 
@@ -40,13 +75,15 @@ export class GateStartError extends Error {
 
 /**
  * Starts the gate as a child process with a policy directory of its own: the DataSource, the
- * minter Secret, and one AccessPolicy admitting the bench's service account with no masking
- * and no recording, so that the run measures the relay itself. Resolves once /readyz says so.
+ * minter Secret, and one AccessPolicy admitting the bench's service account; without
+ * `enforcing`, with no masking and no recording, so that the run measures the relay itself.
+ * Resolves once /readyz says so.
  */
 export async function startGate(input: GateInput): Promise<Gate> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-policies-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   const unregister = onProcessExit(removeDir);
+  const recordFile = input.enforcing === true ? join(dir, 'recording.jsonl') : undefined;
   await writePolicies(dir, input);
 
   const port = await freePort();
@@ -67,6 +104,7 @@ export async function startGate(input: GateInput): Promise<Gate> {
       ['--listen', `127.0.0.1:${port}`],
       ['--metrics-port', String(metricsPort)],
       ['--log-level', 'warn'],
+      recordFile === undefined ? [] : ['--record', recordFile],
     ].flat(),
   });
 
@@ -82,7 +120,7 @@ export async function startGate(input: GateInput): Promise<Gate> {
     await stop();
     throw error;
   }
-  return { host: '127.0.0.1', port, metricsPort, child, stop };
+  return { host: '127.0.0.1', port, metricsPort, child, recordFile, stop };
 }
 
 async function waitUntilReady(child: ManagedProcess, metricsPort: number, timeoutMs: number) {
@@ -102,6 +140,7 @@ async function waitUntilReady(child: ManagedProcess, metricsPort: number, timeou
 // JSON is YAML, so the manifests are written as JSON: no quoting rules to get wrong.
 async function writePolicies(dir: string, input: GateInput): Promise<void> {
   const namespace = BENCH_IDENTITY.namespace;
+  const enforcing = input.enforcing === true;
   const manifests = {
     'minter-secret.yaml': {
       apiVersion: 'v1',
@@ -119,6 +158,7 @@ async function writePolicies(dir: string, input: GateInput): Promise<void> {
         database: input.database,
         tls: { mode: 'disable' },
         minter: { secretRef: { name: 'bench-minter' }, grantableRoles: [input.role] },
+        ...(enforcing ? { classification: ENFORCING_CLASSIFICATION } : {}),
       },
     },
     'access-policy.yaml': {
@@ -130,7 +170,10 @@ async function writePolicies(dir: string, input: GateInput): Promise<void> {
         workloadSelector: {},
         subjects: [{ serviceAccount: { name: BENCH_IDENTITY.serviceAccount } }],
         grant: { role: input.role, ttl: '1h', maxSessionDuration: '1h', connectionLimit: 20 },
-        recording: { enabled: false },
+        ...(enforcing
+          ? { guardrails: ENFORCING_GUARDRAILS, masking: { rules: ENFORCING_MASKING_RULES } }
+          : {}),
+        recording: { enabled: enforcing },
       },
     },
   };

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ import { startPgBouncer } from './pgbouncer-process.js';
 import type { Endpoint, PgbenchRun } from './pgbench-runner.js';
 import { runPgbench } from './pgbench-runner.js';
 import { processCpu } from './process-cpu.js';
+import type { StreamSample, StreamTarget } from './stream-report.js';
+import { formatStreamSummary, STREAM_TARGETS, summarizeStream } from './stream-report.js';
+import { psqlOutput, runStream, STREAM_TABLE, streamTableSql } from './stream-runner.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -30,6 +33,8 @@ type Cleanup = () => Promise<void>;
 interface Setup {
   endpoints: Partial<Record<Target, Endpoint>>;
   versions: Record<string, string>;
+  /** The enforcing gate's recording, to say how much it wrote. */
+  recordFile?: string;
 }
 
 function say(line: string): void {
@@ -37,9 +42,10 @@ function say(line: string): void {
 }
 
 /**
- * `make bench`: a throwaway PostgreSQL with pgbench data, PgBouncer in session mode and the
- * gate in front of it, then pgbench select-only rounds against all three, interleaved, with
- * medians and ratios printed and written to bench/results/latest.json.
+ * `make bench`: a throwaway PostgreSQL with pgbench data, PgBouncer in session mode and two
+ * gates in front of it (one relaying, one enforcing guardrails, masking and recording), then
+ * pgbench select-only rounds against all of them, interleaved, and a timed streaming SELECT,
+ * with medians and ratios printed and written to bench/results/latest.json.
  */
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) return say(USAGE);
@@ -55,10 +61,14 @@ async function main(): Promise<void> {
 
   const startedAt = new Date().toISOString();
   let samples: Sample[];
+  let streamSamples: StreamSample[];
   let setup: Setup;
+  let recordingBytes: number | undefined;
   try {
     setup = await setUp(options, cleanups, profileDir);
     samples = await measure(setup.endpoints, options);
+    streamSamples = await measureStream(setup.endpoints, options);
+    if (setup.recordFile !== undefined) recordingBytes = (await stat(setup.recordFile)).size;
   } finally {
     await stopAll();
   }
@@ -74,6 +84,18 @@ async function main(): Promise<void> {
       '(user part in parentheses)',
   );
 
+  const stream = streamSamples.length > 0 ? summarizeStream(streamSamples) : undefined;
+  if (stream !== undefined) {
+    say(
+      `\n${options.streamRows} rows, 5 columns (3 masked by gate-enforcing), psql -At to ` +
+        `/dev/null, median of ${options.streamRounds} rounds\n`,
+    );
+    say(formatStreamSummary(stream));
+  }
+  if (recordingBytes !== undefined) {
+    say(`\ngate-enforcing recorded ${(recordingBytes / 1e6).toFixed(1)} MB of JSON Lines`);
+  }
+
   const results = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -82,6 +104,8 @@ async function main(): Promise<void> {
     options,
     summary,
     samples,
+    stream: stream === undefined ? undefined : { summary: stream, samples: streamSamples },
+    recordingBytes,
   };
   await mkdir(dirname(options.out), { recursive: true });
   await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -90,13 +114,14 @@ async function main(): Promise<void> {
 }
 
 async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: string) {
-  if (options.targets.includes('gate') && !existsSync(GATE_BIN)) {
+  const gates = options.targets.filter((t) => t === 'gate' || t === 'gate-enforcing');
+  if (gates.length > 0 && !existsSync(GATE_BIN)) {
     throw new BenchUsageError(`${GATE_BIN} is missing: run make build first`);
   }
   say('starting a throwaway PostgreSQL');
   const server = await startPostgres({ settings: { max_connections: '100' } });
   cleanups.push(() => server.stop());
-  await initializeData(server, options.scale);
+  await initializeData(server, options);
   const direct = endpointOf(server.host, server.port, server);
   const setup: Setup = {
     endpoints: { direct },
@@ -114,27 +139,39 @@ async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: str
     say(`PgBouncer (session mode) on ${bouncer.host}:${bouncer.port}`);
   }
 
-  if (options.targets.includes('gate')) {
-    const minter = await createMinterRole(server, { grantableRoles: [READER_ROLE] });
+  const minter =
+    gates.length > 0
+      ? await createMinterRole(server, { grantableRoles: [READER_ROLE] })
+      : undefined;
+  for (const target of gates) {
+    if (minter === undefined) break;
+    const enforcing = target === 'gate-enforcing';
     const gate = await startGate({
       bin: GATE_BIN,
       server,
       database: DATABASE,
       minter,
       role: READER_ROLE,
-      cpuProfileDir: options.profile ? profileDir : undefined,
+      enforcing,
+      // One profile per run: with both gates, the plain one's.
+      cpuProfileDir: options.profile && !enforcing ? profileDir : undefined,
     });
     cleanups.push(() => gate.stop());
     // The policy admits the workload identity, so no password is asked; a non-JWT one would
     // mean "no token" anyway.
     const user = 'pgbench';
-    setup.endpoints.gate = {
+    const endpoint = {
       ...endpointOf(gate.host, gate.port, server),
       user,
       password: 'x',
       proxyPid: gate.child.pid,
     };
-    say(`gate on ${gate.host}:${gate.port}, metrics on :${gate.metricsPort}`);
+    setup.endpoints[target] = endpoint;
+    if (enforcing) {
+      setup.recordFile = gate.recordFile;
+      await checkEnforcing(endpoint, direct, options);
+    }
+    say(`${target} on ${gate.host}:${gate.port}, metrics on :${gate.metricsPort}`);
   }
   if (!options.targets.includes('direct')) delete setup.endpoints.direct;
   return setup;
@@ -144,19 +181,79 @@ function endpointOf(host: string, port: number, server: PostgresServer): Endpoin
   return { host, port, user: server.superuser, password: server.password, database: DATABASE };
 }
 
-async function initializeData(server: PostgresServer, scale: number): Promise<void> {
+async function initializeData(server: PostgresServer, options: BenchOptions): Promise<void> {
+  const scale = options.scale;
   say(`pgbench -i -s ${scale}`);
   await server.sql(`CREATE DATABASE ${DATABASE}`);
   const args = ['-i', '-q', '-s', String(scale), '-h', server.host, '-p', String(server.port)];
   await run('pgbench', [...args, '-U', server.superuser, DATABASE], {
     env: { ...process.env, PGPASSWORD: server.password },
   });
+  if (options.streamRounds > 0) {
+    say(`${STREAM_TABLE}: ${options.streamRows} rows`);
+    await server.sql(streamTableSql(options.streamRows), DATABASE);
+  }
   await server.sql(
     `CREATE ROLE ${READER_ROLE} NOLOGIN;
      GRANT USAGE ON SCHEMA public TO ${READER_ROLE};
      GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER_ROLE};`,
     DATABASE,
   );
+}
+
+/**
+ * Refuses to measure an enforcing gate that does not enforce: a pgbench row's abalance and a
+ * streaming row's three classified columns must come back other than they are stored, and a
+ * DDL statement must be refused.
+ */
+async function checkEnforcing(gate: Endpoint, direct: Endpoint, options: BenchOptions) {
+  const queries = ['SELECT abalance FROM pgbench_accounts WHERE aid = 1'];
+  if (options.streamRounds > 0) {
+    queries.push(`SELECT email, card_number, phone FROM ${STREAM_TABLE} WHERE id = 1`);
+  }
+  for (const sql of queries) {
+    const stored = (await psqlOutput(direct, sql)).trim().split('|');
+    const masked = (await psqlOutput(gate, sql)).trim().split('|');
+    if (stored.length !== masked.length || stored.some((value, i) => masked[i] === value)) {
+      throw new BenchUsageError(`gate-enforcing did not mask every column of: ${sql}`);
+    }
+  }
+  const ddl = await psqlOutput(gate, 'CREATE TABLE bench_refused (id int)').then(
+    () => 'allowed',
+    () => 'refused',
+  );
+  if (ddl !== 'refused') throw new BenchUsageError('gate-enforcing allowed CREATE TABLE');
+}
+
+/**
+ * The streaming scenario: the whole of the streaming table read through direct, the gate
+ * (table not classified there) and the enforcing gate (three columns masked), in rounds that
+ * rotate the order of the targets.
+ */
+async function measureStream(
+  endpoints: Partial<Record<Target, Endpoint>>,
+  options: BenchOptions,
+): Promise<StreamSample[]> {
+  const targets = STREAM_TARGETS.filter((t) => endpoints[t] !== undefined);
+  if (options.streamRounds === 0 || targets.length === 0) return [];
+  say(`streaming ${options.streamRows} rows (${STREAM_TABLE})`);
+  // One unmeasured read per target: the table into shared buffers, the gate's caches warm.
+  for (const target of targets) await runStream(endpoints[target] as Endpoint);
+
+  const samples: StreamSample[] = [];
+  for (let round = 1; round <= options.streamRounds; round += 1) {
+    const order = targets.map((_, i) => targets[(i + round - 1) % targets.length] as StreamTarget);
+    for (const target of order) {
+      const seconds = await runStream(endpoints[target] as Endpoint);
+      samples.push({ round, target, rows: options.streamRows, seconds });
+      say(
+        `stream ${round}/${options.streamRounds}  ${target.padEnd(15)}` +
+          `${(options.streamRows / seconds).toFixed(0).padStart(9)} rows/s ` +
+          `${seconds.toFixed(2).padStart(7)} s`,
+      );
+    }
+  }
+  return samples;
 }
 
 /**
@@ -189,7 +286,7 @@ async function measure(
         samples.push(sample);
         const cpu = sample.proxyCpuUs;
         say(
-          `round ${round}/${options.rounds}  ${mode.padEnd(9)} ${target.padEnd(10)}` +
+          `round ${round}/${options.rounds}  ${mode.padEnd(9)} ${target.padEnd(15)}` +
             `${sample.tps.toFixed(0).padStart(8)} tps ${sample.latencyMs.toFixed(3).padStart(8)} ms` +
             (cpu === undefined ? '' : `  proxy ${cpu.toFixed(1)} us/tx`),
         );
