@@ -41,5 +41,6 @@ helm install portcullis charts/portcullis --namespace "$namespace" --create-name
 kubectl apply -f e2e/kind/postgres.yaml
 kubectl -n portcullis-e2e rollout status deployment/postgres --timeout=180s
 
-E2E_CLUSTER=existing E2E_NAMESPACE=portcullis-e2e E2E_OPERATOR_NAMESPACE=$namespace \
-  E2E_NATIVE_SIDECAR=$native_sidecar make e2e
+# The suite reads only these two (tests/kind-path.test.ts keeps it so); where the database
+# is, it takes from e2e/src/kind-database.ts, which mirrors postgres.yaml.
+E2E_CLUSTER=existing E2E_NATIVE_SIDECAR=$native_sidecar make e2e
