@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -47,7 +48,10 @@ export class FileTls implements ServingTls {
     await this.loop;
   }
 
-  /** Reads the files; throws when the certificate or key cannot be read. */
+  /**
+   * Reads the files; throws when the certificate or key cannot be read, or when they are not a
+   * matching pair (a rotation caught half-written), so the last good pair stays in use.
+   */
   async reload(): Promise<void> {
     const [certPem, keyPem, caPem] = await Promise.all([
       readFile(this.options.certFile, 'utf8'),
@@ -60,6 +64,7 @@ export class FileTls implements ServingTls {
     if (m !== undefined && m.certPem === certPem && m.keyPem === keyPem && m.caPem === caPem)
       return;
 
+    checkPair(certPem, keyPem, caPem);
     this.material = { certPem, keyPem, caPem };
     if (m !== undefined)
       this.options.log.info({ file: this.options.certFile }, 'TLS files changed; reloaded');
@@ -85,4 +90,13 @@ export class FileTls implements ServingTls {
       }
     }
   }
+}
+
+/** Throws unless certPem is a certificate whose key is keyPem and caPem (when given) parses. */
+function checkPair(certPem: string, keyPem: string, caPem: string | undefined): void {
+  const cert = new X509Certificate(certPem);
+  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
+    throw new Error('the TLS certificate does not match its key');
+  }
+  if (caPem !== undefined) new X509Certificate(caPem);
 }

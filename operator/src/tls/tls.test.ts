@@ -208,13 +208,29 @@ describe('FileTls', () => {
         intervalMs: 20,
       });
       await tls.start();
-      expect(tls.current().caPem).toBe(first['ca.crt']);
+      try {
+        expect(tls.current().caPem).toBe(first['ca.crt']);
 
-      const changed = new Promise<ServingMaterial>((resolve) => tls.onChange(resolve));
-      const second = (await nextTlsData(undefined, SANS, T0))!;
-      await write(second);
-      expect((await changed).certPem).toBe(second['tls.crt']);
-      await tls.stop();
+        // Every change seen is a matching pair: a rotation read half-written is skipped.
+        const second = (await nextTlsData(undefined, SANS, T0))!;
+        const seen: ServingMaterial[] = [];
+        const settled = new Promise<void>((resolve) =>
+          tls.onChange((material) => {
+            seen.push(material);
+            if (material.caPem === second['ca.crt']) resolve();
+          }),
+        );
+        await write(second);
+        await settled;
+        expect(tls.current().certPem).toBe(second['tls.crt']);
+        for (const material of seen) {
+          expect([first['tls.crt'], second['tls.crt']]).toContain(material.certPem);
+          const pair = material.certPem === first['tls.crt'] ? first : second;
+          expect(material.keyPem).toBe(pair['tls.key']);
+        }
+      } finally {
+        await tls.stop();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -227,5 +243,36 @@ describe('FileTls', () => {
       log,
     });
     await expect(tls.start()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('keeps the last good pair when the files do not match or are cut short', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-tls-'));
+    try {
+      const first = (await nextTlsData(undefined, SANS, T0))!;
+      const other = (await nextTlsData(undefined, SANS, T0))!;
+      await writeFile(join(dir, 'tls.crt'), first['tls.crt']);
+      await writeFile(join(dir, 'tls.key'), first['tls.key']);
+      const tls = new FileTls({
+        certFile: join(dir, 'tls.crt'),
+        keyFile: join(dir, 'tls.key'),
+        log,
+        intervalMs: 60_000,
+      });
+      await tls.start();
+      try {
+        await writeFile(join(dir, 'tls.key'), other['tls.key']);
+        await expect(tls.reload()).rejects.toThrow(/does not match/);
+        await writeFile(join(dir, 'tls.crt'), '');
+        await expect(tls.reload()).rejects.toThrow();
+        expect(tls.current()).toMatchObject({
+          certPem: first['tls.crt'],
+          keyPem: first['tls.key'],
+        });
+      } finally {
+        await tls.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
