@@ -22,12 +22,23 @@ export function asFatal(error: GateError): GateError {
 /**
  * The ERROR for a refused statement: the verdict's SQLSTATE (42501 by default) and message,
  * and the policy and rule in the detail. A message that does not name the policy yet gets it
- * appended, so the client always learns which policy and rule decided.
+ * appended, so the client always learns which policy and rule decided. A verdict asServer is
+ * answered as PostgreSQL would: its SQLSTATE and message only.
  */
 export function statementRefused(
   policy: string,
-  verdict: { rule: string; message: string; sqlstate?: string; position?: number },
+  verdict: {
+    rule: string;
+    message: string;
+    sqlstate?: string;
+    position?: number;
+    asServer?: boolean;
+  },
 ): GateError {
+  if (verdict.asServer) {
+    const sqlstate = verdict.sqlstate ?? SqlState.insufficientPrivilege;
+    return new GateError({ sqlstate, message: verdict.message, position: verdict.position });
+  }
   const named = verdict.message.includes(policy);
   return new GateError({
     sqlstate: verdict.sqlstate ?? SqlState.insufficientPrivilege,

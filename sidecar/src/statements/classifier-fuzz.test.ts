@@ -117,7 +117,10 @@ describe('classifier fuzz', () => {
         const check = next() < 0.5 ? gate.checkQuery(sql) : gate.checkParse(`s${runs % 7}`, sql);
 
         seen[check.verdict.action]++;
-        if (check.verdict.action === 'refuse') {
+        // A missing prepared statement is answered as PostgreSQL would (26000), unnamed.
+        if (check.verdict.action === 'refuse' && check.verdict.asServer) {
+          expect(check.verdict).toMatchObject({ rule: 'prepared', sqlstate: '26000' });
+        } else if (check.verdict.action === 'refuse') {
           expect(check.verdict.message).toMatch(
             /^Portcullis policy "shop\/app" refuses .+ \(rule /s,
           );

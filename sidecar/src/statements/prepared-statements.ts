@@ -2,9 +2,16 @@ import { orderClasses } from './command-classes.js';
 import type { ParsedStatement } from './statement-parser.js';
 import type { StatementInfo } from './statement-info.js';
 
-/** Raised when an EXECUTE names a prepared statement the gate never saw. */
+/**
+ * Raised when an EXECUTE or Bind names a prepared statement the gate does not hold: never
+ * prepared, refused, or removed (DEALLOCATE, DISCARD ALL, Close). missing is false when the
+ * name is held but its EXECUTE chain is deeper than the gate follows.
+ */
 export class UnknownPreparedError extends Error {
-  constructor(readonly statementName: string) {
+  constructor(
+    readonly statementName: string,
+    readonly missing = true,
+  ) {
     super(`EXECUTE of the prepared statement "${statementName}", which the gate has not seen`);
     this.name = 'UnknownPreparedError';
   }
@@ -79,9 +86,8 @@ export class PreparedStatements {
   /** Everything a definition does, EXECUTEs inside it resolved; throws UnknownPreparedError. */
   definitions(name: string, depth = 0): StatementInfo[] {
     const definitions = this.byName.get(name);
-    if (definitions === undefined || depth > MAX_EXECUTE_DEPTH) {
-      throw new UnknownPreparedError(name);
-    }
+    if (definitions === undefined) throw new UnknownPreparedError(name);
+    if (depth > MAX_EXECUTE_DEPTH) throw new UnknownPreparedError(name, false);
     return definitions.flat().map((p) => this.resolve(p.info, depth + 1));
   }
 

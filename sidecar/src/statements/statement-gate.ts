@@ -8,6 +8,9 @@ import { ALLOW, type StatementInfo, type Verdict } from './statement-info.js';
 import type { ParsedStatement, ParseOutcome } from './statement-parser.js';
 import { ViewTables } from './view-tables.js';
 
+// PostgreSQL's SQLSTATE for a prepared statement name that does not exist.
+const INVALID_SQL_STATEMENT_NAME = '26000';
+
 /** The seam the session calls (sidecar contracts): one per session. */
 export interface StatementGate {
   /** One Query message: every statement in it checked; refused whole if any part is. */
@@ -217,7 +220,23 @@ class SessionStatementGate implements PolicyStatementGate {
     return { verdict, statements: [], parsed: [], cacheHit };
   }
 
+  /**
+   * A name the gate does not hold is one the server does not hold either (the gate forwards
+   * every PREPARE, Parse, DEALLOCATE and Close it allows, and no refused one): the client
+   * gets PostgreSQL's own answer, 26000, and can prepare again as it would without the gate.
+   */
   private unknownPrepared(error: UnknownPreparedError): Verdict {
-    return refusal(this.policy, 'prepared', error.message);
+    if (!error.missing) return refusal(this.policy, 'prepared', error.message);
+    const name = error.statementName;
+    return {
+      action: 'refuse',
+      rule: 'prepared',
+      sqlstate: INVALID_SQL_STATEMENT_NAME,
+      message:
+        name === ''
+          ? 'unnamed prepared statement does not exist'
+          : `prepared statement "${name}" does not exist`,
+      asServer: true,
+    };
   }
 }

@@ -57,6 +57,11 @@ export type Verdict =
       sqlstate?: string;
       /** Where in the query string the parser failed: 1-based, in characters. */
       position?: number;
+      /**
+       * The message is PostgreSQL's own error for this statement, sent as the server would
+       * (without the policy's name); the statement is still never forwarded.
+       */
+      asServer?: boolean;
     }
   | { action: 'approve'; rule: string; reason: string };
 

@@ -183,23 +183,31 @@ export const TRANSACTION_CASES: readonly SuiteCase[] = [
         await s.run("EXECUTE by_label('two')"),
         await s.run('EXECUTE by_label(2, 3)'),
         await s.run('DEALLOCATE by_label'),
+        await s.run("EXECUTE by_label('two')"),
         await s.run('PREPARE again AS SELECT 1'),
         await s.run('EXECUTE again'),
         await s.run('DISCARD ALL'),
-        // NOTE: EXECUTE of a name that DEALLOCATE or DISCARD ALL removed is left out: the
-        // server answers 26000 `prepared statement "by_label" does not exist`, the gate 42501
-        // `... refuses EXECUTE of the prepared statement "by_label", which the gate has not
-        // seen (rule prepared)`. Failing closed is by design; the SQLSTATE differs, which a
-        // client that re-prepares on 26000 would notice.
+        await s.run('EXECUTE again'),
+        // A failed EXECUTE aborts a transaction block like any failing statement.
+        await s.run('BEGIN'),
+        await s.run('EXECUTE again'),
+        await s.run('SELECT 1'),
+        await s.run('ROLLBACK'),
       ]),
     shape: [
       result('PREPARE'),
       { rows: [['2']] },
       failure('42601'),
       result('DEALLOCATE'),
+      { error: { code: '26000', message: 'prepared statement "by_label" does not exist' } },
       result('PREPARE'),
       { rows: [['1']] },
       result('DISCARD'),
+      failure('26000'),
+      result('BEGIN'),
+      failure('26000'),
+      failure('25P02'),
+      result('ROLLBACK'),
     ],
   },
 ];
