@@ -35,7 +35,7 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{sidecar,operator}/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{sidecar,operator,bench}/test/**/*.test.ts'],
     },
     {
       ...common,

@@ -22,7 +22,7 @@ export class StreamRunError extends Error {
  * computed in SQL from the 15 digits before it (doubling every second digit from the right).
  */
 export function streamTableSql(rows: number): string {
-  const body = `'4' || lpad((g * 7919 % 100000000000000)::text, 14, '0')`;
+  const body = `'4' || lpad((g::bigint * 7919 % 100000000000000)::text, 14, '0')`;
   return `CREATE TABLE ${STREAM_TABLE} (
   id integer PRIMARY KEY,
   email text NOT NULL,
