@@ -120,6 +120,49 @@ describe('the bypass corpus through the gate (bypassPolicy guardrails)', () => {
   }
 });
 
+describe('table rules through views the catalog holds', () => {
+  // A view over customers, made by the database's owner before the session: deleting through
+  // it deletes from customers, which the policy's table rule forbids.
+  beforeAll(async () => {
+    await upstream.server.sql(
+      `CREATE SCHEMA reports;
+       CREATE VIEW reports.customer_list AS SELECT * FROM public.customers;
+       GRANT USAGE ON SCHEMA reports TO app_writer;
+       GRANT SELECT, DELETE ON reports.customer_list TO app_writer`,
+      'app',
+    );
+  });
+  afterAll(() => upstream.server.sql('DROP SCHEMA reports CASCADE', 'app'));
+
+  const viaView = (sql: string): BypassAttempt => ({ name: sql, sql, expect: { action: 'allow' } });
+
+  it('refuses a DELETE through the view that the role itself may run', async () => {
+    const sql = 'DELETE FROM reports.customer_list WHERE id = -1';
+    // Without the gate the role may run it (no row matches; it runs in a rolled-back block).
+    const { outcome: directly } = await attempt(direct, viaView(sql), true);
+    expect(directly).not.toHaveProperty('error');
+    expect(directly).toMatchObject({ command: 'DELETE', rowCount: 0 });
+
+    const before = await fingerprint(upstream.server);
+    const { outcome, after } = await attempt(gated, viaView(sql), false);
+    expect(outcome).toMatchObject({
+      error: {
+        code: '42501',
+        detail: 'policy shop/web-reads, rule guardrails.tables[public.customers].deny[delete]',
+      },
+    });
+    expect(after).toMatchObject({ rows: [['1']] });
+    expect(await fingerprint(upstream.server)).toBe(before);
+  });
+
+  it('still allows what the rule does not forbid through the view', async () => {
+    const entry = viaView('SELECT count(*) FROM reports.customer_list');
+    const expected = await attempt(direct, entry, true);
+    expect(expected.outcome).not.toHaveProperty('error');
+    expect(await attempt(gated, entry, true)).toEqual(expected);
+  });
+});
+
 const CLASSIFICATION = {
   'public.customers.email': 'email',
   'public.customers.card_number': 'credit_card',

@@ -240,13 +240,10 @@ export class GateSession {
     if (this.isEnding()) return;
 
     const hooks = this.options.hooks;
-    const gate = await hooks.statementGate(decision);
+    const minter = this.minter as RoleMinter;
+    const gate = await hooks.statementGate(decision, { minter });
     const maskers = await hooks.rowMaskers(decision);
-    const masking = await hooks.masking?.(decision, {
-      snapshot,
-      minter: this.minter as RoleMinter,
-      logger: this.logger,
-    });
+    const masking = await hooks.masking?.(decision, { snapshot, minter, logger: this.logger });
     if (this.isEnding()) return this.abandon();
     this.controls = this.options.controls?.({
       sessionId: this.id,

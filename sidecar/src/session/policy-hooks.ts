@@ -5,19 +5,24 @@ import { SessionMasking } from '../masking/session-masking.js';
 import { ParseCache } from '../statements/parse-cache.js';
 import { createStatementGate } from '../statements/statement-gate.js';
 import { initStatementParser } from '../statements/statement-parser.js';
+import { VIEW_TABLES_SQL, ViewTables, type ViewTableRow } from '../statements/view-tables.js';
 import type { SessionHooks } from './session-hooks.js';
 
 /**
  * The production hooks: every Query, Parse, Bind and FunctionCall checked by the statements
- * module against the session's policy, with one parse cache shared by all sessions; results
- * masked by the masking module, with one catalog cache per DataSource.
+ * module against the session's policy, with one parse cache shared by all sessions, and the
+ * tables under each view read from the catalog as the session begins (a rule on a table holds
+ * through a view); results masked by the masking module, with one catalog cache per DataSource.
  */
 export function policyHooks(cache = new ParseCache()): SessionHooks {
   const catalogs = new Map<string, ColumnCatalog>();
   return {
-    statementGate: async (decision) => {
+    statementGate: async (decision, { minter }) => {
       await initStatementParser();
-      return createStatementGate(decision.policy, { cache });
+      // One small catalog query per session, so each session sees the views of its start.
+      const rows = await minter.catalogQuery(VIEW_TABLES_SQL, []);
+      const viewTables = ViewTables.fromRows(rows as unknown as ViewTableRow[]);
+      return createStatementGate(decision.policy, { cache, viewTables });
     },
     rowMaskers: () => undefined,
     masking: async (decision, { snapshot, minter, logger }) => {

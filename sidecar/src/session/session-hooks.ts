@@ -30,10 +30,22 @@ export interface MaskingContext {
   logger: Logger;
 }
 
+/** What building a session's statement gate may use besides the decision. */
+export interface StatementGateContext {
+  /** The DataSource's minter: its pool reads which tables each view reads. */
+  minter: RoleMinter;
+}
+
 /** Builds the per-session statement gate and row maskers from the session's decision. */
 export interface SessionHooks {
-  /** Called once per session after the decision, before any statement is relayed. */
-  statementGate(decision: Decision): SessionStatementGate | Promise<SessionStatementGate>;
+  /**
+   * Called once per session after the decision, before any statement is relayed; a failure
+   * ends the session (nothing is relayed unchecked).
+   */
+  statementGate(
+    decision: Decision,
+    context: StatementGateContext,
+  ): SessionStatementGate | Promise<SessionStatementGate>;
   /**
    * Called once per session; returns the factory called with every RowDescription, or
    * undefined when this policy masks nothing (rows then pass untouched, undecoded).

@@ -186,6 +186,7 @@ class SessionStatementGate implements PolicyStatementGate {
       const verdict = this.judge(info);
       verdicts.push(verdict);
       if (verdict.action === 'refuse') continue;
+      this.views.learn(info);
       if (info.deallocates !== undefined) prepared.forget(info.deallocates);
       if (info.prepares !== undefined && !prepared.define(info.prepares, [statement])) {
         verdicts.push(

@@ -51,6 +51,67 @@ describe('ViewTables', () => {
     expect(info?.tables.read).toEqual(['public.v2', 's.v1', 'public.customers', 'public.orders']);
   });
 
+  describe('views the session defines', () => {
+    // DDL allowed: the session may create views, and the table rules must hold through them.
+    const withDdl = policyFixture({
+      guardrails: {
+        allow: ['read', 'insert', 'update', 'delete', 'ddl'],
+        tables: [{ table: 'public.customers', deny: ['delete'] }],
+      },
+    });
+
+    it('holds a table rule through a view created earlier in the session', () => {
+      const gate = createStatementGate(withDdl);
+      expect(gate.checkQuery('DELETE FROM v WHERE id = 1').verdict).toEqual({ action: 'allow' });
+      expect(gate.checkQuery('CREATE VIEW v AS SELECT * FROM customers').verdict).toEqual({
+        action: 'allow',
+      });
+      expect(gate.checkQuery('DELETE FROM v WHERE id = 1').verdict).toMatchObject({
+        action: 'refuse',
+        rule: 'guardrails.tables[public.customers].deny[delete]',
+      });
+      // The schema PostgreSQL put the unqualified view in is not known: any schema counts.
+      expect(gate.checkQuery('DELETE FROM other.v WHERE id = 1').verdict).toMatchObject({
+        action: 'refuse',
+      });
+    });
+
+    it('sees a view defined earlier in the same query string', () => {
+      const gate = createStatementGate(withDdl);
+      const check = gate.checkQuery(
+        'CREATE VIEW w AS SELECT * FROM public.customers; DELETE FROM w WHERE id = 1',
+      );
+      expect(check.verdict).toMatchObject({
+        action: 'refuse',
+        rule: 'guardrails.tables[public.customers].deny[delete]',
+      });
+    });
+
+    it('keeps the tables of a view that is replaced', () => {
+      const gate = createStatementGate(withDdl);
+      gate.checkQuery('CREATE VIEW v AS SELECT * FROM customers');
+      gate.checkQuery('CREATE OR REPLACE VIEW v AS SELECT * FROM orders');
+      const [info] = gate.checkQuery('SELECT * FROM v').statements;
+      expect(info?.tables.read).toEqual(['public.v', 'public.customers', 'public.orders']);
+    });
+
+    it('learns nothing from a view the gate refused', () => {
+      const gate = createStatementGate(policy);
+      expect(gate.checkQuery('CREATE VIEW v AS SELECT * FROM orders').verdict).toMatchObject({
+        action: 'refuse',
+      });
+      const [info] = gate.checkQuery('SELECT * FROM v').statements;
+      expect(info?.tables.read).toEqual(['public.v']);
+    });
+
+    it('is one map per session', () => {
+      const viewTables = new ViewTables([]);
+      createStatementGate(withDdl, { viewTables }).checkQuery('CREATE VIEW v AS SELECT 1');
+      const other = createStatementGate(withDdl);
+      expect(other.checkQuery('SELECT * FROM v').statements[0]?.tables.read).toEqual(['public.v']);
+    });
+  });
+
   it('stops on views that refer to each other', () => {
     const loop = new ViewTables([
       ['public.a', ['public.b']],

@@ -30,15 +30,26 @@ export interface ViewTableRow {
 // Views over views over views: deeper chains than this are cut (and the rest is not seen).
 const MAX_VIEW_DEPTH = 8;
 
+/** A table under a view, as a statement of this session named it. */
+interface LearnedTable {
+  table: string;
+  schemaAssumed: boolean;
+}
+
 /**
  * The gate's view of views: an access to a view is also an access, of the same class, to the
- * tables under it, so a rule on a table holds when the table is reached through a view.
- * NOTE: a view created or replaced after the map was loaded is not seen through until the
- * caller reloads it.
+ * tables under it, so a rule on a table holds when the table is reached through a view. One
+ * map per session: the catalog's views when the session began, and the views the session's
+ * own statements define (learn()).
+ * NOTE: a view another session creates or replaces while this one runs is not seen through
+ * by this one; sessions that begin afterwards read it from the catalog.
  */
 export class ViewTables {
   private readonly byView = new Map<string, readonly string[]>();
   private readonly byBase = new Map<string, string[]>();
+  // Views this session defined, by base name: the schema PostgreSQL chose for an unqualified
+  // name is not known here, so an access to any view of that name counts.
+  private readonly learned = new Map<string, LearnedTable[]>();
 
   constructor(entries: Iterable<readonly [string, readonly string[]]>) {
     for (const [view, tables] of entries) {
@@ -60,13 +71,13 @@ export class ViewTables {
 
   /** The statement with the tables under every view it touches added to its accesses. */
   expand(info: StatementInfo): StatementInfo {
-    if (this.byView.size === 0) return info;
+    if (this.byView.size === 0 && this.learned.size === 0) return info;
     const added: TableAccess[] = [];
     const pending = info.access.map((access) => ({ access, depth: 0 }));
     for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
       if (item.depth >= MAX_VIEW_DEPTH) continue;
-      for (const table of this.under(item.access)) {
-        const access: TableAccess = { ...item.access, table, schemaAssumed: false };
+      for (const { table, schemaAssumed } of this.under(item.access)) {
+        const access: TableAccess = { ...item.access, table, schemaAssumed };
         added.push(access);
         pending.push({ access, depth: item.depth + 1 });
       }
@@ -80,10 +91,29 @@ export class ViewTables {
     return { ...info, access, tables: { read: [...read], written: [...written] } };
   }
 
+  /**
+   * Records the view a statement that the gate lets through defines (CREATE [OR REPLACE]
+   * VIEW), so that later statements of the session reach the tables under it. A replaced
+   * view keeps its earlier tables too: the map only grows, which is the stricter side.
+   */
+  learn(info: StatementInfo): void {
+    if (info.command !== 'ViewStmt') return;
+    const view = info.access.find((a) => a.written);
+    if (view === undefined) return;
+    const key = baseName(view.table).toLowerCase();
+    const tables = info.access
+      .filter((a) => !a.written)
+      .map((a) => ({ table: a.table, schemaAssumed: a.schemaAssumed }));
+    this.learned.set(key, [...(this.learned.get(key) ?? []), ...tables]);
+  }
+
   // An unqualified name may be any view of that name, as search_path decides.
-  private under(access: TableAccess): readonly string[] {
-    if (!access.schemaAssumed) return this.byView.get(access.table) ?? [];
-    const views = this.byBase.get(baseName(access.table).toLowerCase()) ?? [];
-    return views.flatMap((view) => this.byView.get(view) ?? []);
+  private under(access: TableAccess): readonly LearnedTable[] {
+    const learned = this.learned.get(baseName(access.table).toLowerCase()) ?? [];
+    const views = access.schemaAssumed
+      ? (this.byBase.get(baseName(access.table).toLowerCase()) ?? [])
+      : [access.table];
+    const known = views.flatMap((view) => this.byView.get(view) ?? []);
+    return [...known.map((table) => ({ table, schemaAssumed: false })), ...learned];
   }
 }
