@@ -209,11 +209,12 @@ describe('refusals at startup', () => {
   });
 });
 
-/** Polls check every 100 ms for up to timeoutMs. */
+/** Polls check every 100 ms until it holds; fails the test when it still does not after timeoutMs. */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  throw new Error(`condition still false after ${timeoutMs} ms`);
 }
