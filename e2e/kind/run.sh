@@ -41,6 +41,11 @@ helm install portcullis charts/portcullis --namespace "$namespace" --create-name
 kubectl apply -f e2e/kind/postgres.yaml
 kubectl -n portcullis-e2e rollout status deployment/postgres --timeout=180s
 
-# The suite reads only these two (tests/kind-path.test.ts keeps it so); where the database
-# is, it takes from e2e/src/kind-database.ts, which mirrors postgres.yaml.
-E2E_CLUSTER=existing E2E_NATIVE_SIDECAR=$native_sidecar make e2e
+# Only the suite that takes an existing cluster (tests/control-plane.test.ts); the other e2e
+# files start local control planes. kubectl and helm come from PATH, so nothing is built with
+# Go here. The suite reads only the two E2E_ variables (tests/kind-path.test.ts keeps it so);
+# where the database is, it takes from e2e/src/kind-database.ts, which mirrors postgres.yaml.
+make build
+KUBECTL=$(command -v kubectl) HELM=$(command -v helm) \
+  E2E_CLUSTER=existing E2E_NATIVE_SIDECAR=$native_sidecar \
+  npm run --silent test:e2e -- --testPathPatterns 'e2e/tests/control-plane\.test\.ts'

@@ -41,40 +41,65 @@ async function isExecutable(path: string): Promise<boolean> {
   }
 }
 
+/** The clients a suite needs on any cluster, a local one or an existing one. */
+export type ClientBinaries = Pick<Binaries, 'kubectl' | 'helm'>;
+
+// The script's target for each binary.
+const TARGETS = {
+  kubeApiserver: 'kube-apiserver',
+  etcd: 'etcd',
+  kubectl: 'kubectl',
+  helm: 'helm',
+} as const satisfies Record<keyof Binaries, string>;
+
 /**
  * The binaries from KUBE_APISERVER, ETCD, KUBECTL and HELM when they name executables, else
  * from e2e/scripts/control-plane-binaries.sh, which builds once per machine and then answers
  * from its cache in a fraction of a second.
  */
-export async function resolveBinaries(env = process.env): Promise<Binaries> {
+export function resolveBinaries(env = process.env): Promise<Binaries> {
+  return resolve(['kubeApiserver', 'etcd', 'kubectl', 'helm'], env);
+}
+
+/**
+ * kubectl and helm only, for a cluster that is already running (kind): nothing of the control
+ * plane is built for it.
+ */
+export function resolveClientBinaries(env = process.env): Promise<ClientBinaries> {
+  return resolve(['kubectl', 'helm'], env);
+}
+
+async function resolve<K extends keyof Binaries>(
+  keys: readonly K[],
+  env: NodeJS.ProcessEnv,
+): Promise<Pick<Binaries, K>> {
   const given: Partial<Binaries> = {};
-  for (const [key, name] of Object.entries(ENV_NAMES) as [keyof Binaries, string][]) {
-    const path = env[name];
+  for (const key of keys) {
+    const path = env[ENV_NAMES[key]];
     if (path && path.startsWith('/') && (await isExecutable(path))) given[key] = path;
   }
-  if (given.kubeApiserver && given.etcd && given.kubectl && given.helm) return given as Binaries;
+  const missing = keys.filter((key) => given[key] === undefined);
 
-  let stdout: string;
-  try {
-    ({ stdout } = await run('bash', [script, 'all'], { env, maxBuffer: 1 << 20 }));
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new BinariesError(`${script} failed:\n${stderr.slice(-4000)}`, { cause: error });
+  let stdout = '';
+  if (missing.length > 0) {
+    const targets = missing.map((key) => TARGETS[key]);
+    try {
+      ({ stdout } = await run('bash', [script, ...targets], { env, maxBuffer: 1 << 20 }));
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? '';
+      throw new BinariesError(`${script} failed:\n${stderr.slice(-4000)}`, { cause: error });
+    }
   }
   const printed = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const match = /^([A-Z_]+)=(.+)$/.exec(line.trim());
     if (match?.[1] && match[2]) printed.set(match[1], match[2]);
   }
-  const pick = (key: keyof Binaries): string => {
+  const resolved: Partial<Binaries> = {};
+  for (const key of keys) {
     const path = given[key] ?? printed.get(ENV_NAMES[key]);
     if (!path) throw new BinariesError(`${script} printed no ${ENV_NAMES[key]}=`);
-    return path;
-  };
-  return {
-    kubeApiserver: pick('kubeApiserver'),
-    etcd: pick('etcd'),
-    kubectl: pick('kubectl'),
-    helm: pick('helm'),
-  };
+    resolved[key] = path;
+  }
+  return resolved as Pick<Binaries, K>;
 }

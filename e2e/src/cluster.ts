@@ -1,4 +1,4 @@
-import { resolveBinaries, type Binaries } from './binaries.js';
+import { resolveBinaries, resolveClientBinaries, type ClientBinaries } from './binaries.js';
 import { startControlPlane } from './control-plane.js';
 import { KubeApi } from './kube-api.js';
 import { Kubectl } from './kubectl.js';
@@ -17,7 +17,8 @@ export interface Cluster {
   dir?: string;
   /** The local API server's audit log (JSON lines), to see what a user actually did. */
   auditLog?: string;
-  binaries: Binaries;
+  /** kubectl and helm: all a suite may run on any cluster. */
+  binaries: ClientBinaries;
   api: KubeApi;
   kubectl: Kubectl;
   stop(): Promise<void>;
@@ -36,10 +37,10 @@ export class ClusterConfigError extends Error {
  * is on stop), otherwise a fresh local control plane that stop() tears down.
  */
 export async function openCluster(env = process.env): Promise<Cluster> {
-  const binaries = await resolveBinaries(env);
   if (env.E2E_CLUSTER === 'existing') {
     const kubeconfig = env.KUBECONFIG;
     if (!kubeconfig) throw new ClusterConfigError('E2E_CLUSTER=existing needs KUBECONFIG');
+    const binaries = await resolveClientBinaries(env);
     return {
       mode: 'existing',
       kubeconfig,
@@ -50,6 +51,7 @@ export async function openCluster(env = process.env): Promise<Cluster> {
     };
   }
 
+  const binaries = await resolveBinaries(env);
   const plane = await startControlPlane(binaries);
   return {
     mode: 'local',
@@ -62,4 +64,19 @@ export async function openCluster(env = process.env): Promise<Cluster> {
     kubectl: new Kubectl(binaries.kubectl, plane.kubeconfig),
     stop: () => plane.stop(),
   };
+}
+
+// kubectl's own warning for an object that was created by something other than `kubectl apply`
+// (Helm installed the CRDs and the chart on a kind cluster): it says nothing about our files.
+const NOT_APPLIED_BY_KUBECTL =
+  /^Warning: resource .+ is missing the kubectl\.kubernetes\.io\/last-applied-configuration annotation/;
+
+/**
+ * The lines of a kubectl command's stderr that the suite must see empty: all of them, except
+ * on an existing cluster the warning that an object came from Helm rather than kubectl apply.
+ */
+export function unexpectedStderr(cluster: Cluster, stderr: string): string[] {
+  const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+  if (cluster.mode !== 'existing') return lines;
+  return lines.filter((line) => !NOT_APPLIED_BY_KUBECTL.test(line));
 }

@@ -1,13 +1,17 @@
 // The kind path cannot run here (no Docker), so what it relies on is checked here instead:
 // the database the in-cluster check expects is the one e2e/kind/postgres.yaml deploys, its
 // init SQL gives the Secret's minter what a DataSource needs (on a real PostgreSQL), and
-// run.sh hands the suite only variables the suite reads.
-import { readdir, readFile } from 'node:fs/promises';
+// run.sh hands the suite only variables the suite reads, and the suite on an existing cluster
+// builds nothing with Go.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startPostgres, type PostgresServer } from '@portcullis/testkit';
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
+import { BinariesError, resolveClientBinaries } from '../src/binaries.js';
+import { openCluster } from '../src/cluster.js';
 import { KIND_DATABASE } from '../src/kind-database.js';
 import type { KubeObject } from '../src/kube-api.js';
 import { repoPath } from '../src/paths.js';
@@ -93,4 +97,42 @@ test('run.sh hands the suite only variables the suite reads', async () => {
   const read = (name: string) =>
     sources.some((text) => text.includes(`env.${name}`) || text.includes(`env['${name}']`));
   expect(exported.filter((name) => !read(name))).toEqual([]);
+});
+
+describe('on an existing cluster', () => {
+  // A Go that fails and an empty cache: any build the suite asked for would fail.
+  let cache: string;
+  beforeAll(async () => {
+    cache = await mkdtemp(join(tmpdir(), 'portcullis-no-build-'));
+  });
+  afterAll(() => rm(cache, { recursive: true, force: true }));
+  const noGo = () => ({ PATH: process.env.PATH, GO: '/bin/false', PORTCULLIS_CACHE: cache });
+
+  test('takes kubectl and helm as given and builds no control plane', async () => {
+    const env = { ...noGo(), KUBECTL: '/bin/true', HELM: '/bin/true' };
+    await expect(resolveClientBinaries(env)).resolves.toEqual({
+      kubectl: '/bin/true',
+      helm: '/bin/true',
+    });
+    const kubeconfig = join(cache, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: kind, cluster: {server: "https://127.0.0.1:6443"}}]',
+        'users: [{name: admin, user: {token: unused}}]',
+        'contexts: [{name: kind, context: {cluster: kind, user: admin}}]',
+        'current-context: kind',
+      ].join('\n'),
+    );
+    const cluster = await openCluster({ ...env, E2E_CLUSTER: 'existing', KUBECONFIG: kubeconfig });
+    expect(cluster).toMatchObject({ mode: 'existing', binaries: { kubectl: '/bin/true' } });
+  });
+
+  test('builds what is not given (here: fails, with no Go)', async () => {
+    await expect(resolveClientBinaries({ ...noGo(), HELM: '/bin/true' })).rejects.toThrow(
+      BinariesError,
+    );
+  });
 });
