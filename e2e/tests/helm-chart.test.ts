@@ -219,7 +219,9 @@ describe('a table of value sets', () => {
           });
         }
         const container = operatorContainer(render);
-        expect(container.args).toEqual(expect.arrayContaining(['--cert-mode=files']));
+        expect(container.args).toEqual(
+          expect.arrayContaining(['--cert-mode=files', '--tls-ca-file=/etc/portcullis/tls/ca.crt']),
+        );
         expect(container.args).not.toEqual(expect.arrayContaining(['--cert-mode=self']));
         expect(container.volumeMounts).toEqual(
           expect.arrayContaining([expect.objectContaining({ mountPath: '/etc/portcullis/tls' })]),

@@ -58,7 +58,11 @@ export class FileTls implements ServingTls {
       readFile(this.options.keyFile, 'utf8'),
       this.options.caFile === undefined
         ? Promise.resolve(undefined)
-        : readFile(this.options.caFile, 'utf8').catch(() => undefined),
+        : readFile(this.options.caFile, 'utf8').then(
+            // cert-manager leaves ca.crt empty for issuers that do not know their CA (ACME).
+            (pem) => (pem.trim() === '' ? undefined : pem),
+            () => undefined,
+          ),
     ]);
     const m = this.material;
     if (m !== undefined && m.certPem === certPem && m.keyPem === keyPem && m.caPem === caPem)

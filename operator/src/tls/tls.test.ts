@@ -245,6 +245,32 @@ describe('FileTls', () => {
     await expect(tls.start()).rejects.toThrow(/ENOENT/);
   });
 
+  it('reads an empty CA file as no CA', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-tls-'));
+    try {
+      const pair = (await nextTlsData(undefined, SANS, T0))!;
+      await writeFile(join(dir, 'tls.crt'), pair['tls.crt']);
+      await writeFile(join(dir, 'tls.key'), pair['tls.key']);
+      await writeFile(join(dir, 'ca.crt'), '');
+      const tls = new FileTls({
+        certFile: join(dir, 'tls.crt'),
+        keyFile: join(dir, 'tls.key'),
+        caFile: join(dir, 'ca.crt'),
+        log,
+        intervalMs: 60_000,
+      });
+      await tls.start();
+      expect(tls.current()).toEqual({
+        certPem: pair['tls.crt'],
+        keyPem: pair['tls.key'],
+        caPem: undefined,
+      });
+      await tls.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the last good pair when the files do not match or are cut short', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-tls-'));
     try {
