@@ -153,8 +153,9 @@ async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: str
       minter,
       role: READER_ROLE,
       enforcing,
-      // One profile per run: with both gates, the plain one's.
-      cpuProfileDir: options.profile && !enforcing ? profileDir : undefined,
+      // One profile per run: with both gates, the plain one's; else the one there is.
+      cpuProfileDir:
+        options.profile && (!enforcing || !gates.includes('gate')) ? profileDir : undefined,
     });
     cleanups.push(() => gate.stop());
     // The policy admits the workload identity, so no password is asked; a non-JWT one would

@@ -210,7 +210,7 @@ describe('refusals at startup', () => {
 });
 
 /** Polls check every 100 ms until it holds; fails the test when it still does not after timeoutMs. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

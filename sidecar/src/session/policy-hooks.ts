@@ -38,7 +38,12 @@ export function policyHooks(cache = new ParseCache()): SessionHooks {
         catalog = new ColumnCatalog();
         catalogs.set(key, catalog);
       }
-      return new SessionMasking({ settings, catalog, query: minter.catalogQuery, logger });
+      // The gate parses every text anyway (the same cache); masking reads those trees.
+      const parsed = (sql: string) => {
+        const { outcome } = cache.parse(sql);
+        return outcome.ok ? outcome.statements.map((s) => s.node) : undefined;
+      };
+      return new SessionMasking({ settings, catalog, query: minter.catalogQuery, logger, parsed });
     },
   };
 }
