@@ -68,12 +68,25 @@ export function readyForQuery(status: number): Buffer {
   return new MessageWriter().byte(status).build(BackendCode.readyForQuery);
 }
 
-/** DataRow ('D'): cells in column order, null for SQL NULL (length -1). */
+/**
+ * DataRow ('D'): cells in column order, null for SQL NULL (length -1). Written into one buffer
+ * sized up front: every masked row of a result is built here.
+ */
 export function dataRow(cells: readonly (Buffer | null)[]): Buffer {
-  const writer = new MessageWriter().int16(cells.length);
+  let length = 4 + 2;
+  for (const cell of cells) length += 4 + (cell === null ? 0 : cell.length);
+  const out = Buffer.allocUnsafe(1 + length);
+  out[0] = BackendCode.dataRow;
+  out.writeInt32BE(length, 1);
+  out.writeInt16BE(cells.length, 5);
+  let at = 7;
   for (const cell of cells) {
-    if (cell === null) writer.int32(-1);
-    else writer.int32(cell.length).bytes(cell);
+    if (cell === null) {
+      at = out.writeInt32BE(-1, at);
+    } else {
+      at = out.writeInt32BE(cell.length, at);
+      at += cell.copy(out, at);
+    }
   }
-  return writer.build(BackendCode.dataRow);
+  return out;
 }
