@@ -13,13 +13,6 @@ export interface Binaries {
   helm: string;
 }
 
-const ENV_NAMES = {
-  kubeApiserver: 'KUBE_APISERVER',
-  etcd: 'ETCD',
-  kubectl: 'KUBECTL',
-  helm: 'HELM',
-} as const satisfies Record<keyof Binaries, string>;
-
 /** Raised when a binary is neither given by environment nor buildable by the script. */
 export class BinariesError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -52,6 +45,9 @@ const TARGETS = {
   helm: 'helm',
 } as const satisfies Record<keyof Binaries, string>;
 
+/** The variable that overrides a binary and the name the script prints it under. */
+const envName = (key: keyof Binaries): string => TARGETS[key].replaceAll('-', '_').toUpperCase();
+
 /**
  * The binaries from KUBE_APISERVER, ETCD, KUBECTL and HELM when they name executables, else
  * from e2e/scripts/control-plane-binaries.sh, which builds once per machine and then answers
@@ -75,7 +71,7 @@ async function resolve<K extends keyof Binaries>(
 ): Promise<Pick<Binaries, K>> {
   const given: Partial<Binaries> = {};
   for (const key of keys) {
-    const path = env[ENV_NAMES[key]];
+    const path = env[envName(key)];
     if (path && path.startsWith('/') && (await isExecutable(path))) given[key] = path;
   }
   const missing = keys.filter((key) => given[key] === undefined);
@@ -97,8 +93,8 @@ async function resolve<K extends keyof Binaries>(
   }
   const resolved: Partial<Binaries> = {};
   for (const key of keys) {
-    const path = given[key] ?? printed.get(ENV_NAMES[key]);
-    if (!path) throw new BinariesError(`${script} printed no ${ENV_NAMES[key]}=`);
+    const path = given[key] ?? printed.get(envName(key));
+    if (!path) throw new BinariesError(`${script} printed no ${envName(key)}=`);
     resolved[key] = path;
   }
   return resolved as Pick<Binaries, K>;
