@@ -229,6 +229,22 @@ describe('a table of value sets', () => {
       },
     },
     {
+      name: 'an objectSelector: ANDed with the inject label, which stays',
+      values: {
+        'webhook.objectSelector': {
+          matchLabels: { team: 'payments' },
+          matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['batch'] }],
+        },
+      },
+      check: (render) => {
+        const [pods] = webhooks(render, 'MutatingWebhookConfiguration');
+        expect(pods?.['objectSelector']).toEqual({
+          matchLabels: { 'portcullis.dev/inject': 'true', team: 'payments' },
+          matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['batch'] }],
+        });
+      },
+    },
+    {
       name: 'nativeSidecar false: the operator is told to inject a regular container',
       values: { 'sidecar.nativeSidecar': false },
       check: (render) => {
@@ -317,6 +333,11 @@ describe('a table of value sets', () => {
       name: 'an unknown sidecar log level',
       values: { 'sidecar.logLevel': 'verbose' },
       message: /at '\/sidecar\/logLevel': value must be one of/,
+    },
+    {
+      name: 'an objectSelector that would change the inject label',
+      values: { 'webhook.objectSelector.matchLabels': { 'portcullis.dev/inject': 'false' } },
+      message: /webhook\.objectSelector\.matchLabels cannot set portcullis\.dev\/inject/,
     },
     {
       name: 'cert-manager without an issuerRef',

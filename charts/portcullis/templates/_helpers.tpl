@@ -42,6 +42,18 @@ app.kubernetes.io/component: operator
 {{- toYaml $sel -}}
 {{- end -}}
 
+{{/* The pods the injection webhook sees: the inject label always, ANDed with webhook.objectSelector. */}}
+{{- define "portcullis.objectSelector" -}}
+{{- $sel := deepCopy .Values.webhook.objectSelector -}}
+{{- $labels := default (dict) $sel.matchLabels -}}
+{{- if hasKey $labels "portcullis.dev/inject" -}}
+{{- fail "webhook.objectSelector.matchLabels cannot set portcullis.dev/inject: the webhook always selects portcullis.dev/inject: \"true\"" -}}
+{{- end -}}
+{{- $_ := set $labels "portcullis.dev/inject" "true" -}}
+{{- $_ := set $sel "matchLabels" $labels -}}
+{{- toYaml $sel -}}
+{{- end -}}
+
 {{/* clientConfig of one webhook: name, namespace, port, path and caBundle from the dict. */}}
 {{- define "portcullis.webhookClientConfig" }}
 clientConfig:
