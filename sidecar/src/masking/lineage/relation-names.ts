@@ -11,11 +11,20 @@ export interface RelationName {
  * COPY): what the catalog must know before lineage analysis, and what a statement "touches".
  * CTE names are included too; the catalog simply will not know them.
  */
-export function relationNames(stmt: unknown): RelationName[] {
+export function relationNames(stmt: unknown): readonly RelationName[] {
+  // Parse trees are shared by every session (the parse cache) and never changed: a tree seen
+  // before has its answer at hand.
+  const tree = typeof stmt === 'object' && stmt !== null ? stmt : undefined;
+  const known = tree && namesByTree.get(tree);
+  if (known !== undefined) return known;
   const seen = new Map<string, RelationName>();
   walk(stmt, seen);
-  return [...seen.values()];
+  const names = Object.freeze([...seen.values()].map((n) => Object.freeze(n)));
+  if (tree) namesByTree.set(tree, names);
+  return names;
 }
+
+const namesByTree = new WeakMap<object, readonly RelationName[]>();
 
 function walk(value: unknown, seen: Map<string, RelationName>): void {
   if (Array.isArray(value)) {
