@@ -26,6 +26,7 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
   projects: [
     {
       ...common,
