@@ -137,9 +137,10 @@ export class OperatorApprovalChannel implements ApprovalChannel {
         await sleep(this.options.retryMs ?? 1_000);
       }
     }
-    this.options.logger.info(
-      { session, request: state.name, phase: state.phase, decidedBy: state.decidedBy },
-      'approval decided',
+    // The session logs the decision with its rule (approval-holds.ts); this is the channel's.
+    this.options.logger.debug(
+      { session, request: state.name, phase: state.phase },
+      'operator answered the approval request',
     );
     return outcome(state);
   }
