@@ -1,5 +1,6 @@
-import { MessageReader } from './message-reader.js';
 import { ErrorField } from './message-codes.js';
+import { MessageReader } from './message-reader.js';
+import { protocolViolation } from './protocol-violation.js';
 
 /**
  * Decoders for the backend messages the gate must look into; all others pass through as
@@ -91,17 +92,33 @@ export function readRowDescription(body: Buffer): RowColumn[] {
   return columns;
 }
 
-/** The cells of a DataRow ('D') as views; null for SQL NULL. */
+/**
+ * The cells of a DataRow ('D') as views; null for SQL NULL. Read by hand rather than with a
+ * MessageReader: every row of a masked result comes through here. Malformed rows fail as
+ * MessageReader would fail on them.
+ */
 export function readDataRow(body: Buffer): (Buffer | null)[] {
-  const reader = new MessageReader(body);
-  const count = reader.int16();
+  if (body.length < 2) throw protocolViolation(SHORT);
+  const count = body.readInt16BE(0);
   const cells: (Buffer | null)[] = [];
+  let at = 2;
   for (let i = 0; i < count; i++) {
-    const length = reader.int32();
-    cells.push(length === -1 ? null : reader.bytes(length));
+    if (at + 4 > body.length) throw protocolViolation(SHORT);
+    const length = body.readInt32BE(at);
+    at += 4;
+    if (length === -1) {
+      cells.push(null);
+      continue;
+    }
+    if (length < 0) throw protocolViolation(`negative length ${length} in message`);
+    if (at + length > body.length) throw protocolViolation(SHORT);
+    cells.push(body.subarray(at, at + length));
+    at += length;
   }
   return cells;
 }
+
+const SHORT = 'message shorter than its fields';
 
 /** The command tag of a CommandComplete ('C'), such as `SELECT 3`. */
 export function readCommandComplete(body: Buffer): string {
