@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 
 jest.setTimeout(30_000);
+import { connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { readErrorFields } from '../src/wire/backend-decoders.js';
 import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
@@ -207,7 +208,64 @@ describe('refusals at startup', () => {
     const client = new pg.Client({ connectionString: gate.url(), ssl: true });
     await expect(client.connect()).rejects.toThrow(/does not support SSL/);
   });
+
+  it("answers SSLRequest and GSSENCRequest with 'N', and the startup goes on in the clear", async () => {
+    const startup = new MessageWriter()
+      .int32(StartupCode.protocol3)
+      .cstring('user')
+      .cstring('app')
+      .cstring('database')
+      .cstring('app')
+      .byte(0)
+      .build();
+    // The first answer to a startup (an Authentication message, 'R' and its subtype), with a
+    // request first or none.
+    const firstAnswer = async (request: number | undefined) => {
+      const socket = connect({ host: '127.0.0.1', port: gate.port });
+      try {
+        const replies = replyBytes(socket);
+        if (request !== undefined) {
+          socket.write(new MessageWriter().int32(request).build());
+          expect((await replies.next(1)).toString('latin1')).toBe('N');
+        }
+        socket.write(startup);
+        return await replies.next(9);
+      } finally {
+        socket.destroy();
+      }
+    };
+
+    const plain = await firstAnswer(undefined);
+    expect(plain[0]).toBe(BackendCode.authentication);
+    expect(await firstAnswer(StartupCode.sslRequest)).toEqual(plain);
+    expect(await firstAnswer(StartupCode.gssEncRequest)).toEqual(plain);
+  });
 });
+
+/** The bytes a socket receives, handed out n at a time in order. */
+function replyBytes(socket: Socket): { next(n: number): Promise<Buffer> } {
+  let received = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    wake?.();
+  });
+  return {
+    async next(n) {
+      const deadline = Date.now() + 10_000;
+      while (received.length < n) {
+        if (Date.now() > deadline) throw new Error(`${n} bytes did not arrive`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+      const out = received.subarray(0, n);
+      received = received.subarray(n);
+      return out;
+    },
+  };
+}
 
 /** Polls check every 100 ms until it holds; fails the test when it still does not after timeoutMs. */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
