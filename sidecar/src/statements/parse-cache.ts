@@ -27,11 +27,17 @@ export interface ParseCacheStats {
  * declines. Only what parsed and classified is shared so; refusals carry the parser's
  * position in their own text.
  */
+// Longer texts are not kept as the last one: one of those could hold megabytes for good.
+const LAST_MAX_CHARS = 64 * 1024;
+
 export class ParseCache {
   private readonly outcomes: LruMap<string, ParseOutcome>;
   private readonly shapes: LruMap<string, ParsedStatement>;
   private hits = 0;
   private misses = 0;
+  // The last text looked up and its outcome: masking and the gate look up each Query and
+  // Parse one after the other, and the second lookup need not scan the text again.
+  private last: { sql: string; outcome: ParseOutcome } | undefined;
 
   constructor(options: ParseCacheOptions = {}) {
     const maxEntries = options.maxEntries ?? 2000;
@@ -42,6 +48,16 @@ export class ParseCache {
 
   /** The outcome for this text, parsed on a miss; `cacheHit` tells which. */
   parse(sql: string): { outcome: ParseOutcome; cacheHit: boolean } {
+    if (this.last?.sql === sql) {
+      this.hits++;
+      return { outcome: this.last.outcome, cacheHit: true };
+    }
+    const found = this.lookup(sql);
+    this.last = sql.length <= LAST_MAX_CHARS ? { sql, outcome: found.outcome } : undefined;
+    return found;
+  }
+
+  private lookup(sql: string): { outcome: ParseOutcome; cacheHit: boolean } {
     const shape = literalShape(sql);
     const shared = shape === undefined ? undefined : this.sharedOutcome(shape);
     if (shared !== undefined) {

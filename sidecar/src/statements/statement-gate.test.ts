@@ -207,6 +207,21 @@ describe('parse cache', () => {
     expect(cache.stats()).toEqual({ hits: 1, misses: 1, evictions: 0, size: 1 });
   });
 
+  it('answers the text it just answered with the same outcome, without a second lookup', () => {
+    const cache = new ParseCache();
+    // Shared by shape: every lookup of it builds a new outcome for its own text.
+    const sql = 'SELECT * FROM orders WHERE id = 7';
+    const first = cache.parse(sql);
+    const repeated = cache.parse(sql);
+    expect(repeated).toEqual({ outcome: first.outcome, cacheHit: true });
+    expect(repeated.outcome).toBe(first.outcome);
+    cache.parse('SELECT 1');
+    const later = cache.parse(sql);
+    expect(later.outcome).not.toBe(first.outcome);
+    expect(later.outcome).toEqual(first.outcome);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
+  });
+
   it('keeps the most recently used texts within its bounds', () => {
     // Texts without numbers: those differing only in numbers share one entry.
     const cache = new ParseCache({ maxEntries: 2 });
