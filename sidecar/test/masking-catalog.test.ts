@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { accessPolicySchema, dataSourceSchema } from '@portcullis/crds';
 import { PostgresServer } from '@portcullis/testkit';
+import { parseSync } from 'libpg-query';
 import pg from 'pg';
 import { pino } from 'pino';
 import {
@@ -13,6 +14,7 @@ import {
   type MaskingPlan,
   type ResultColumn,
 } from '../src/masking/index.js';
+import { parsedStatements } from '../src/masking/lineage/statement-lineage.js';
 
 jest.setTimeout(60_000);
 
@@ -271,6 +273,78 @@ describe('SessionMasking against PostgreSQL', () => {
     await masking.prepareQuery('prepare cards as select card from customers where id = 2');
     await client.query('prepare cards as select card from customers where id = 2');
     expect(await maskedRows(masking, 'execute cards')).toEqual([['************4444']]);
+  });
+
+  // The gate's parse cache hands out one tree per text; masking keys its analyses on it.
+  function sharedTrees(): (sql: string) => readonly unknown[] {
+    const trees = new Map<string, readonly unknown[]>();
+    return (sql) => {
+      let stmts = trees.get(sql);
+      if (stmts === undefined) {
+        stmts = parsedStatements(parseSync(sql));
+        trees.set(sql, stmts);
+      }
+      return stmts;
+    };
+  }
+
+  it('analyses a statement once per catalog state and answers without waiting once it can', async () => {
+    const masking = new SessionMasking({
+      settings: maskingSettings(policy(), dataSource, hashKey),
+      catalog: new ColumnCatalog(),
+      query,
+      logger,
+      parsed: sharedTrees(),
+    });
+    const sql = 'select id, email from customers where id = 1';
+    // Nothing read yet: the caller must wait for the catalog.
+    expect(masking.prepareQueryNow(sql)).toBeUndefined();
+    const first = await masking.prepareQuery(sql);
+    const now = masking.prepareQueryNow(sql);
+    expect(now?.statements[0]).toBe(first.statements[0]);
+
+    const { columns, rows } = await run(sql);
+    const plan = masking.planResult(columns, first.statements[0]);
+    expect(masking.planResult(columns, first.statements[0])).toBe(plan);
+    if (plan.action !== 'mask') throw new Error(plan.refusal.message);
+    expect(texts(rows.map((row) => plan.masker.maskRow(row)))).toEqual([['1', '***@example.com']]);
+    // Other columns for the same statement (a table changed under it): a new plan.
+    expect(masking.planResult(columns.slice(0, 1), first.statements[0])).not.toBe(plan);
+
+    // DDL passed: names are read again and the statement analysed afresh.
+    masking.invalidate();
+    expect(masking.prepareQueryNow(sql)).toBeUndefined();
+    const again = await masking.prepareQuery(sql);
+    expect(again.statements[0]).not.toBe(first.statements[0]);
+    expect(masking.planResult(columns, again.statements[0])).not.toBe(plan);
+  });
+
+  it('analyses FETCH again each time: the cursor it names may have been declared anew', async () => {
+    const masking = new SessionMasking({
+      settings: maskingSettings(policy(), dataSource, hashKey),
+      catalog: new ColumnCatalog(),
+      query,
+      logger,
+      parsed: sharedTrees(),
+    });
+    const fetchPlan = async (): Promise<boolean> => {
+      const prepared = (await masking.prepareQuery('fetch 1 from cur')).statements[0];
+      const plan = masking.planResult([column('email')], prepared);
+      return plan.action === 'mask' && plan.masker.active;
+    };
+    const column = (name: string): ResultColumn => ({
+      name,
+      tableOid: 0,
+      attnum: 0,
+      typeOid: 25,
+      format: 0,
+    });
+    await masking.prepareQuery("declare cur cursor for select 'x' as email");
+    expect(await fetchPlan()).toBe(false);
+    await masking.prepareQuery(
+      'declare cur cursor for select lower(email) as email from customers',
+    );
+    expect(await fetchPlan()).toBe(true);
   });
 
   it('fails closed with typed errors when it cannot parse or read the catalog', async () => {

@@ -68,16 +68,36 @@ const STRING_TYPES = `
  */
 export class ColumnCatalog implements RelationLookup {
   private relations = new Map<number, Relation>();
+  /** The same relations by name, in every schema. */
+  private byName = new Map<string, Relation[]>();
   private namesLoaded = new Set<string>();
   private typesChecked = new Map<number, boolean>();
+  private textTypeSet: ReadonlySet<number> = new Set();
   private generation = 0;
+  private changes = 0;
+
+  /**
+   * Changes whenever what the catalog answers may change (a load, invalidate()): an analysis
+   * made at one version holds while the version stays the same.
+   */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Forgets everything; the session calls it when DDL has passed on this DataSource. */
   invalidate(): void {
     this.relations = new Map();
+    this.byName = new Map();
     this.namesLoaded = new Set();
     this.typesChecked = new Map();
+    this.textTypeSet = new Set();
     this.generation++;
+    this.changes++;
+  }
+
+  /** Has loadNames() read all of these already (so that it would read nothing)? */
+  hasNames(names: readonly RelationName[]): boolean {
+    return names.every((n) => this.namesLoaded.has(n.name));
   }
 
   /** Loads the relations with these OIDs (RowDescription table OIDs; 0 is skipped). */
@@ -99,8 +119,10 @@ export class ColumnCatalog implements RelationLookup {
       const generation = await this.load(query, BY_NAME, missing);
       if (generation !== this.generation) return;
       for (const name of missing) this.namesLoaded.add(name);
-      pending = [...this.relations.values()]
-        .filter((r) => missing.includes(r.name) && r.view !== undefined && r.view !== null)
+      this.changes++;
+      pending = missing
+        .flatMap((name) => this.byName.get(name) ?? [])
+        .filter((r) => r.view !== undefined && r.view !== null)
         .flatMap((r) => relationNames(r.view).map((n) => n.name));
     }
   }
@@ -114,11 +136,13 @@ export class ColumnCatalog implements RelationLookup {
     if (generation !== this.generation) return;
     const strings = new Set(rows.map((r) => Number(r.oid)));
     for (const oid of missing) this.typesChecked.set(oid, strings.has(oid));
+    this.textTypeSet = new Set([...this.typesChecked].filter(([, text]) => text).map(([o]) => o));
+    this.changes++;
   }
 
   /** Type OIDs known (after loadTypes) to be string types. */
   textTypes(): ReadonlySet<number> {
-    return new Set([...this.typesChecked].filter(([, text]) => text).map(([oid]) => oid));
+    return this.textTypeSet;
   }
 
   /** The column a RowDescription field comes from, once loadOids() has seen its table. */
@@ -142,7 +166,7 @@ export class ColumnCatalog implements RelationLookup {
    */
   lookup(schema: string | undefined, name: string): readonly RelationShape[] | undefined {
     if (!this.namesLoaded.has(name)) return undefined;
-    const all = [...this.relations.values()].filter((r) => r.name === name);
+    const all = this.byName.get(name) ?? [];
     if (schema !== undefined) return all.filter((r) => r.schema === schema);
     const system = all.filter((r) => r.schema === 'pg_catalog');
     return system.length > 0 ? system : all;
@@ -173,7 +197,16 @@ export class ColumnCatalog implements RelationLookup {
       (relation.columns as { name: string; typeOid: number }[]).push(column);
       relation.byAttnum.set(Number(row.attnum), column);
     }
-    for (const [oid, relation] of loaded) this.relations.set(oid, relation);
+    for (const [oid, relation] of loaded) {
+      const previous = this.relations.get(oid);
+      this.relations.set(oid, relation);
+      if (previous !== undefined) {
+        const left = (this.byName.get(previous.name) ?? []).filter((r) => r !== previous);
+        this.byName.set(previous.name, left);
+      }
+      this.byName.set(relation.name, [...(this.byName.get(relation.name) ?? []), relation]);
+    }
+    this.changes++;
     return generation;
   }
 

@@ -2,6 +2,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import type { Logger } from 'pino';
 import { CatalogError, type CatalogQuery, type ColumnCatalog } from './column-catalog.js';
 import { planCopyOut, type CopyPlan } from './copy-plan.js';
+import { nodeOf } from './lineage/parse-tree.js';
 import { relationNames, type RelationName } from './lineage/relation-names.js';
 import {
   parsedStatements,
@@ -60,6 +61,15 @@ export class SessionMasking {
   private readonly cursors = new Map<string, StatementLineage>();
   private readonly prepared = new Map<string, StatementLineage>();
   private readonly parsed = new Map<string, MaskedStatement>();
+  private readonly analyses = new WeakMap<
+    object,
+    { version: number; statement: MaskedStatement }
+  >();
+  /** The last plan of each statement's results, while its RowDescription stays the same. */
+  private readonly plans = new WeakMap<
+    MaskedStatement,
+    { version: number; key: string; plan: MaskingPlan }
+  >();
 
   constructor(private readonly options: SessionMaskingOptions) {}
 
@@ -76,29 +86,39 @@ export class SessionMasking {
    * ParsedStatement.node list), which spares a second parse.
    */
   async prepareQuery(sql: string | readonly unknown[]): Promise<PreparedMasking> {
-    const stmts = typeof sql === 'string' ? (this.options.parsed?.(sql) ?? parse(sql)) : sql;
-    await this.loadCatalog(stmts.flatMap((s) => relationNames(s)));
+    const stmts = this.statementsOf(sql);
+    await this.loadCatalog(this.catalogNames(stmts));
+    return this.analyse(stmts);
+  }
 
-    const statements: MaskedStatement[] = [];
-    for (const stmt of stmts) {
-      const lineage = statementLineage(stmt, this.options.catalog, {
-        cursors: this.cursors,
-        prepared: this.prepared,
-      });
-      this.remember(lineage);
-      statements.push({ stmt, lineage });
-    }
-    const refusal = this.firstRefusal(statements);
-    return refusal === undefined ? { statements } : { statements, refusal };
+  /**
+   * prepareQuery() without waiting: the analysis when the catalog holds every relation the
+   * statements name already, else undefined (call prepareQuery then). Throws as it does.
+   */
+  prepareQueryNow(sql: string | readonly unknown[]): PreparedMasking | undefined {
+    const stmts = this.statementsOf(sql);
+    if (!this.options.catalog.hasNames(this.catalogNames(stmts))) return undefined;
+    return this.analyse(stmts);
+  }
+
+  /** prepareParse() without waiting, as prepareQueryNow(). */
+  prepareParseNow(name: string, sql: string | readonly unknown[]): PreparedMasking | undefined {
+    const prepared = this.prepareQueryNow(sql);
+    if (prepared !== undefined) this.rememberParse(name, prepared);
+    return prepared;
   }
 
   /** Analyses a Parse message and remembers it under its name ('' is the unnamed statement). */
   async prepareParse(name: string, sql: string | readonly unknown[]): Promise<PreparedMasking> {
     const prepared = await this.prepareQuery(sql);
+    this.rememberParse(name, prepared);
+    return prepared;
+  }
+
+  private rememberParse(name: string, prepared: PreparedMasking): void {
     const first = prepared.statements[0];
     if (first !== undefined) this.parsed.set(name, first);
     else this.parsed.delete(name);
-    return prepared;
   }
 
   /** The statement a Parse of this name defined, for the portals bound to it. */
@@ -119,7 +139,18 @@ export class SessionMasking {
     columns: readonly ResultColumn[],
     statement: MaskedStatement | undefined,
   ): MaskingPlan {
-    return planRows(this.options.settings, columns, statement?.lineage, this.options.catalog);
+    const { settings, catalog } = this.options;
+    if (statement === undefined) return planRows(settings, columns, undefined, catalog);
+    // A statement run again returns the same columns: its masker serves again (it keeps no
+    // state between rows but the counts, which the session takes at each result's end).
+    const key = columnsKey(columns);
+    const known = this.plans.get(statement);
+    if (known !== undefined && known.key === key && known.version === catalog.version) {
+      return known.plan;
+    }
+    const plan = planRows(settings, columns, statement.lineage, catalog);
+    this.plans.set(statement, { version: catalog.version, key, plan });
+    return plan;
   }
 
   /**
@@ -179,11 +210,55 @@ export class SessionMasking {
     this.options.catalog.invalidate();
   }
 
+  private statementsOf(sql: string | readonly unknown[]): readonly unknown[] {
+    return typeof sql === 'string' ? (this.options.parsed?.(sql) ?? parse(sql)) : sql;
+  }
+
+  /**
+   * The relations to read before analysing these statements: those they name, and the
+   * classified tables, so their columns' origins resolve whatever the statement names.
+   */
+  private catalogNames(stmts: readonly unknown[]): RelationName[] {
+    const names = stmts.flatMap((s) => relationNames(s));
+    return [...names, ...this.options.settings.classification.relations];
+  }
+
+  /** The lineage of each statement, once the catalog holds what they name. */
+  private analyse(stmts: readonly unknown[]): PreparedMasking {
+    const statements: MaskedStatement[] = [];
+    for (const stmt of stmts) {
+      const analysed = this.analysed(stmt);
+      this.remember(analysed.lineage);
+      statements.push(analysed);
+    }
+    const refusal = this.firstRefusal(statements);
+    return refusal === undefined ? { statements } : { statements, refusal };
+  }
+
+  /**
+   * One statement's analysis. A statement whose lineage reads only the catalog (no cursor or
+   * prepared statement of the session) is analysed once per tree and catalog version: the
+   * shared parse cache hands out the same tree each time the text (or its shape) comes back.
+   */
+  private analysed(stmt: unknown): MaskedStatement {
+    const { catalog } = this.options;
+    const known = this.analyses.get(stmt as object);
+    if (known !== undefined && known.version === catalog.version) return known.statement;
+    const lineage = statementLineage(stmt, catalog, {
+      cursors: this.cursors,
+      prepared: this.prepared,
+    });
+    const statement = { stmt, lineage };
+    if (catalogOnly(stmt) && typeof stmt === 'object' && stmt !== null) {
+      this.analyses.set(stmt, { version: catalog.version, statement });
+    }
+    return statement;
+  }
+
   private async loadCatalog(names: RelationName[]): Promise<void> {
-    const { catalog, query, settings, logger } = this.options;
+    const { catalog, query, logger } = this.options;
     try {
-      // Classified tables too, so their columns' origins resolve whatever the statement names.
-      await catalog.loadNames(query, [...names, ...settings.classification.relations]);
+      await catalog.loadNames(query, names);
     } catch (error) {
       logger.error({ err: error }, 'masking could not read the catalog');
       throw error instanceof CatalogError
@@ -214,6 +289,27 @@ export class StatementParseError extends Error {
     super('the statement could not be parsed for masking', options);
     this.name = 'StatementParseError';
   }
+}
+
+/** Statements whose lineage depends on the catalog alone, not on the session's named ones. */
+function catalogOnly(stmt: unknown): boolean {
+  const node = nodeOf(stmt);
+  switch (node?.type) {
+    case 'SelectStmt':
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function columnsKey(columns: readonly ResultColumn[]): string {
+  let key = '';
+  for (const c of columns) key += `${c.name}\0${c.tableOid}.${c.attnum}.${c.typeOid}.${c.format}\0`;
+  return key;
 }
 
 function parse(sql: string): unknown[] {

@@ -182,7 +182,7 @@ export class SessionRelay {
     const out = new OutputBatch();
     for (let frame = this.nextClientFrame(); frame; frame = this.nextClientFrame()) {
       if (this.stopped) return;
-      if (this.mustPrepare(frame)) {
+      if (this.mustPrepare(frame) && !this.prepareNow(frame)) {
         this.prepare(frame);
         break;
       }
@@ -202,6 +202,30 @@ export class SessionRelay {
   private mustPrepare(frame: Frame): boolean {
     if (!this.options.masking || this.preparation?.frame === frame) return false;
     return frame.code === FrontendCode.query || frame.code === FrontendCode.parse;
+  }
+
+  /**
+   * The masking analysis of this message without holding the client, when the catalog holds
+   * what it needs already; false when prepare() must wait for catalog reads.
+   */
+  private prepareNow(frame: Frame): boolean {
+    const masking = this.options.masking as SessionMasking;
+    let prepared: PreparedMasking | undefined;
+    try {
+      if (frame.code === FrontendCode.query) {
+        prepared = masking.prepareQueryNow(readQuery(frame.body));
+      } else {
+        const parse = readParse(frame.body);
+        prepared = masking.prepareParseNow(parse.name, parse.sql);
+      }
+    } catch (error) {
+      this.preparation = { frame, prepared: undefined, refusal: this.analysisFailed(error) };
+      return true;
+    }
+    if (prepared === undefined) return false;
+    const refusal = prepared.refusal ? refusalError(prepared.refusal) : undefined;
+    this.preparation = { frame, prepared, refusal };
+    return true;
   }
 
   /**
@@ -234,12 +258,17 @@ export class SessionRelay {
         done({ frame: held, prepared, refusal });
       },
       (error: unknown) => {
-        // A parser's message quotes the statement near the error, maybe a literal value.
-        const logged = error instanceof StatementParseError ? {} : { err: error };
-        this.options.logger.info(logged, 'masking could not analyse a statement');
-        done({ frame: held, prepared: undefined, refusal: maskingFailed(error) });
+        done({ frame: held, prepared: undefined, refusal: this.analysisFailed(error) });
       },
     );
+  }
+
+  /** Logs why masking could not analyse a statement; the statement is refused. */
+  private analysisFailed(error: unknown): GateError {
+    // A parser's message quotes the statement near the error, maybe a literal value.
+    const logged = error instanceof StatementParseError ? {} : { err: error };
+    this.options.logger.info(logged, 'masking could not analyse a statement');
+    return maskingFailed(error);
   }
 
   /** The masking analysis of this Query or Parse (none when the session masks nothing). */
