@@ -1,4 +1,4 @@
-import type { Match } from './match.js';
+import { hasDigits, type Match } from './match.js';
 
 // 13 to 19 digits, single spaces or dashes allowed between them, not glued to other digits.
 const CANDIDATE = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d]|-\d)/g;
@@ -25,6 +25,8 @@ export function luhnValid(digits: string): boolean {
  * 0, 1, 7, 8 or 9 are left alone: they are far more often order or account numbers.
  */
 export function findCardNumbers(text: string): Match[] {
+  // A card number has at least 13 digits; most text has fewer in all.
+  if (!hasDigits(text, 13)) return [];
   const found: Match[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
     const digits = m[0].replace(/[ -]/g, '');

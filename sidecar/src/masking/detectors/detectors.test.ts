@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { luhnValid } from './card-detector.js';
 import { ibanChecksumValid } from './iban-detector.js';
 import { DETECTORS } from './index.js';
+import { PEM_KEY, SECRET_SHAPES, type Shape } from './secret-detector.js';
 import type { ValueDetector } from '@portcullis/crds';
 
 function found(detector: ValueDetector, text: string): string[] {
@@ -176,4 +177,72 @@ describe('secret detector', () => {
   ])('ignores %s', (_why, text) => {
     expect(found('secret', text)).toEqual([]);
   });
+
+  // findSecrets scans only runs of token characters, and each shape only in runs as long as
+  // its shortest match. The plain way, every shape over the whole text, must find the same.
+  it('finds in random text exactly what scanning the whole text with every shape finds', () => {
+    const pieces = [
+      ' ',
+      '.',
+      '..',
+      '-',
+      '_',
+      '=',
+      '/',
+      '+',
+      ',',
+      "'",
+      ':',
+      '\n',
+      'a',
+      'Z',
+      '7',
+      'f0',
+      'eyJhbGciOiJIUzI1NiJ9',
+      'eyJzdWIiOiJ4In0',
+      'AKIA',
+      'IOSFODNN7EXAMPLE',
+      'sk_live_',
+      '4eC39HqLyjWDarjtT1zdp7dc',
+      'ghp_',
+      'xoxb-',
+      '1234567890-abcdef',
+      'github_pat_',
+      '9fA3kQ7zL2mX8vB4nR6tY1wE5uI0oP',
+      'deadbeefcafebabe0123456789abcdef',
+      pem,
+    ];
+    let seed = 20261204;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 3000; round++) {
+      let text = '';
+      const count = 1 + random(24);
+      for (let i = 0; i < count; i++) text += pieces[random(pieces.length)];
+      expect(found('secret', text)).toEqual(wholeTextSecrets(text));
+    }
+  });
 });
+
+function wholeTextSecrets(text: string): string[] {
+  const shapes: readonly Shape[] = [
+    ...SECRET_SHAPES,
+    { re: PEM_KEY, minLength: 0, accept: () => true },
+  ];
+  const spans: { start: number; end: number }[] = [];
+  for (const { re, accept } of shapes) {
+    for (const m of text.matchAll(new RegExp(re.source, 'g'))) {
+      if (accept(m[0])) spans.push({ start: m.index, end: m.index + m[0].length });
+    }
+  }
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: { start: number; end: number }[] = [];
+  for (const span of spans) {
+    const last = merged.at(-1);
+    if (last !== undefined && span.start < last.end) last.end = Math.max(last.end, span.end);
+    else merged.push({ ...span });
+  }
+  return merged.map((m) => text.slice(m.start, m.end));
+}

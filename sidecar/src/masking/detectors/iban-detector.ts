@@ -1,4 +1,4 @@
-import type { Match } from './match.js';
+import { hasDigits, type Match } from './match.js';
 
 // IBAN lengths by country (ISO 13616 registry, SWIFT IBAN Registry release 2024).
 // prettier-ignore
@@ -36,6 +36,8 @@ export function ibanChecksumValid(iban: string): boolean {
 
 /** IBANs: a known country, that country's length, and a valid mod-97 checksum. */
 export function findIbans(text: string): Match[] {
+  // An IBAN has two check digits.
+  if (!hasDigits(text, 2)) return [];
   const found: Match[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
     const country = m[0].slice(0, 2).toUpperCase();

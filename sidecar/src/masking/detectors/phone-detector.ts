@@ -1,4 +1,4 @@
-import type { Match } from './match.js';
+import { hasDigits, type Match } from './match.js';
 
 // E.164 with a plus sign, digits optionally grouped by single spaces, dots or dashes, with an
 // optional parenthesised group: +14155550123, +44 20 7946 0958, +1 (415) 555-0123.
@@ -14,6 +14,8 @@ const TRUNK = /(?<![\w.+-])0\d{1,4}[ -]\d{3,4}(?:[ -]?\d{3,4})(?![\w]|[.-]\d)/g;
  * and dates stay untouched.
  */
 export function findPhones(text: string): Match[] {
+  // A phone number here has at least eight digits; most text has fewer in all.
+  if (!hasDigits(text, 8)) return [];
   const found: Match[] = [];
   for (const m of text.matchAll(INTERNATIONAL)) {
     const digits = countDigits(m[0]);

@@ -1,26 +1,74 @@
 import type { Match } from './match.js';
 
-// Key shapes with a recognisable prefix: the prefix alone makes a false positive unlikely.
-const KEY_SHAPES: readonly RegExp[] = [
+/** A secret's shape, the shortest text it can match, and the test a match must pass. */
+export interface Shape {
+  re: RegExp;
+  minLength: number;
+  accept: (candidate: string) => boolean;
+}
+
+const always = (): boolean => true;
+
+// Shapes within runs of token characters (see CANDIDATE_RUN). The first five are key shapes
+// with a recognisable prefix, which alone makes a false positive unlikely.
+export const SECRET_SHAPES: readonly Shape[] = [
   // AWS access key ids: a four-letter type prefix and 16 upper-case base32 characters.
-  /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Z0-9])/g,
+  {
+    re: /(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Z0-9])/g,
+    minLength: 20,
+    accept: always,
+  },
   // Stripe secret and restricted keys.
-  /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}(?![A-Za-z0-9])/g,
+  {
+    re: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}(?![A-Za-z0-9])/g,
+    minLength: 24,
+    accept: always,
+  },
   // GitHub tokens: classic prefixes with 36 characters, and fine-grained personal tokens.
-  /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g,
-  /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,}(?![A-Za-z0-9_])/g,
+  {
+    re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g,
+    minLength: 40,
+    accept: always,
+  },
+  {
+    re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{60,}(?![A-Za-z0-9_])/g,
+    minLength: 71,
+    accept: always,
+  },
   // Slack tokens.
-  /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}(?![A-Za-z0-9-])/g,
-  // PEM private keys (PKCS#1, PKCS#8, EC, OpenSSH, encrypted), armour lines included.
-  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g,
+  {
+    re: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}(?![A-Za-z0-9-])/g,
+    minLength: 15,
+    accept: always,
+  },
+  // JWTs: three base64url segments; the signature may be empty (alg none).
+  {
+    re: /(?<![A-Za-z0-9_.-])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/g,
+    minLength: 12,
+    accept: (s) => isJwt(s),
+  },
+  // Long runs that may be random key material: checked for entropy and character mix.
+  {
+    re: /(?<![A-Za-z0-9])[0-9a-fA-F]{48,}(?![A-Za-z0-9])/g,
+    minLength: 48,
+    accept: (s) => shannonEntropy(s) >= 3,
+  },
+  {
+    re: /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])/g,
+    minLength: 40,
+    accept: (s) => looksRandomBase64(s),
+  },
 ];
 
-// Three base64url segments; the signature may be empty (alg none).
-const JWT =
-  /(?<![A-Za-z0-9_.-])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/g;
-// Long runs that may be random key material: checked for entropy and character mix below.
-const LONG_HEX = /(?<![A-Za-z0-9])[0-9a-fA-F]{48,}(?![A-Za-z0-9])/g;
-const LONG_BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])/g;
+// Every character the shapes above match, and every one their lookarounds test, is in this
+// set. So a shape matches the text exactly where it matches within one maximal run of these
+// characters, and a run shorter than a shape's minLength holds none of it (the shortest is a
+// JWT: 8 + 1 + 2 + 1). Scanning the runs alone spares eight scans of ordinary text.
+const CANDIDATE_RUN = /[A-Za-z0-9_+/=.-]{12,}/g;
+
+// PEM private keys (PKCS#1, PKCS#8, EC, OpenSSH, encrypted), armour lines included.
+export const PEM_KEY =
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g;
 
 /**
  * Secrets: JWTs (three base64url parts whose first decodes to a JSON object header), AWS, Stripe,
@@ -30,16 +78,24 @@ const LONG_BASE64 = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-
  */
 export function findSecrets(text: string): Match[] {
   const found: Match[] = [];
-  for (const re of KEY_SHAPES) collect(found, text, re, () => true);
-  collect(found, text, JWT, isJwt);
-  collect(found, text, LONG_HEX, (s) => shannonEntropy(s) >= 3);
-  collect(found, text, LONG_BASE64, looksRandomBase64);
+  CANDIDATE_RUN.lastIndex = 0;
+  for (let run = CANDIDATE_RUN.exec(text); run !== null; run = CANDIDATE_RUN.exec(text)) {
+    for (const shape of SECRET_SHAPES) {
+      if (run[0].length >= shape.minLength) collect(found, run[0], run.index, shape);
+    }
+  }
+  if (text.includes('PRIVATE KEY-----')) {
+    collect(found, text, 0, { re: PEM_KEY, minLength: 0, accept: always });
+  }
   return mergeOverlaps(found);
 }
 
-function collect(out: Match[], text: string, re: RegExp, accept: (s: string) => boolean): void {
-  for (const m of text.matchAll(re)) {
-    if (accept(m[0])) out.push({ start: m.index, end: m.index + m[0].length });
+/** Adds the accepted matches of a shape in text, which starts at offset `at` of the whole. */
+function collect(out: Match[], text: string, at: number, shape: Shape): void {
+  const { re, accept } = shape;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (accept(m[0])) out.push({ start: at + m.index, end: at + m.index + m[0].length });
   }
 }
 

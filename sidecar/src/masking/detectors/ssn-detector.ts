@@ -1,4 +1,4 @@
-import type { Match } from './match.js';
+import { hasDigits, type Match } from './match.js';
 
 // Only the grouped forms 123-45-6789 and 123 45 6789: nine bare digits are too often other ids.
 const CANDIDATE = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g;
@@ -8,6 +8,8 @@ const CANDIDATE = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g;
  * serial (not 0000), per the SSA's rules for numbers it issues.
  */
 export function findSsns(text: string): Match[] {
+  // An SSN has nine digits; most text has fewer in all.
+  if (!hasDigits(text, 9)) return [];
   const found: Match[] = [];
   for (const m of text.matchAll(CANDIDATE)) {
     const area = Number(m[1]);
