@@ -34,6 +34,10 @@ export class RecordWriter implements RecordSink {
   private readonly stream: Writable;
   private readonly ownsStream: boolean;
   private dropped = 0;
+  /** Lines written since the event loop last turned, handed to the stream as one write. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private flushing: NodeJS.Immediate | undefined;
   /** Sessions paused until the output catches up. */
   private readonly waiting = new Set<() => void>();
   private closed = false;
@@ -64,7 +68,10 @@ export class RecordWriter implements RecordSink {
   }
 
   behind(onDrain: () => void): boolean {
-    if (!this.stream.writableNeedDrain || this.closed) return false;
+    if (this.closed) return false;
+    // Lines still held are part of the backlog: hand them over to see the stream's verdict.
+    this.flush();
+    if (!this.stream.writableNeedDrain) return false;
     this.waiting.add(onDrain);
     return true;
   }
@@ -72,17 +79,37 @@ export class RecordWriter implements RecordSink {
   write(event: RecordEvent): void {
     if (this.closed) return;
     const limit = this.options.maxBufferedBytes ?? 64 << 20;
-    if (this.stream.writableLength > limit) {
+    if (this.stream.writableLength + this.pendingBytes > limit) {
       if (this.dropped++ === 0) this.options.logger.error('recording output too slow; dropping');
       return;
     }
-    this.stream.write(recordingLine(event));
+    this.enqueue(recordingLine(event), limit);
+  }
+
+  // A stream write costs more than the line it writes; the lines of one turn of the event loop
+  // go out together.
+  private enqueue(line: string, limit = PENDING_BYTES): void {
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= Math.min(PENDING_BYTES, limit)) this.flush();
+    else this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    clearImmediate(this.flushing);
+    this.flushing = undefined;
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.stream.write(text);
   }
 
   /** Writes what is buffered and closes a file (stdout stays open). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.reportGap();
+    this.flush();
     this.closed = true;
     await new Promise<void>((resolve) => {
       if (this.ownsStream) this.stream.end(resolve);
@@ -96,9 +123,12 @@ export class RecordWriter implements RecordSink {
     const dropped = this.dropped;
     this.dropped = 0;
     const line = { ts: new Date().toISOString(), session: '', type: 'recording_gap', dropped };
-    this.stream.write(recordingLine(line));
+    this.enqueue(recordingLine(line));
   }
 }
+
+/** Lines held for one write at most: past this they go out at once. */
+const PENDING_BYTES = 64 << 10;
 
 /** One event as a line of the recording, marked as such ahead of its own fields. */
 function recordingLine(event: Record<string, unknown>): string {

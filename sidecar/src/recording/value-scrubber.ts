@@ -1,5 +1,6 @@
 import type { ValueDetector } from '@portcullis/crds';
 import { DETECTORS } from '../masking/detectors/index.js';
+import { LruMap } from '../statements/lru-map.js';
 
 interface Span {
   start: number;
@@ -40,7 +41,17 @@ const STRING_LITERAL = /\be'(?:[^'\\]|''|\\.)*'|'(?:[^']|'')*'|(\$[a-z_0-9]*\$)[
  * value, which the detectors may not recognise).
  */
 export function scrubStatement(sql: string, touchesClassified: boolean): string {
+  // Prepared statements and ORMs send the same texts again and again.
+  const cache = touchesClassified ? scrubbedStrictly : scrubbed;
+  const known = cache.get(sql);
+  if (known !== undefined) return known;
   let text = sql.replace(PASSWORD_LITERAL, "PASSWORD '[redacted]'");
   if (touchesClassified) text = text.replace(STRING_LITERAL, "'[redacted]'");
-  return scrubValues(text);
+  text = scrubValues(text);
+  cache.set(sql, text, sql.length + text.length);
+  return text;
 }
+
+// Recently scrubbed statement texts, by whether their literals were all redacted: 2 x 1 MiB.
+const scrubbed = new LruMap<string, string>(1024, 1 << 20);
+const scrubbedStrictly = new LruMap<string, string>(1024, 1 << 20);
