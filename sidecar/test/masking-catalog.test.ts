@@ -302,6 +302,8 @@ describe('SessionMasking against PostgreSQL', () => {
     const first = await masking.prepareQuery(sql);
     const now = masking.prepareQueryNow(sql);
     expect(now?.statements[0]).toBe(first.statements[0]);
+    // The whole message's analysis is kept too (refusal included).
+    expect(masking.prepareQueryNow(sql)).toBe(now);
 
     const { columns, rows } = await run(sql);
     const plan = masking.planResult(columns, first.statements[0]);

@@ -65,6 +65,11 @@ export class SessionMasking {
     object,
     { version: number; statement: MaskedStatement }
   >();
+  /** Whole messages (the parse cache's statement lists) of catalog-only statements. */
+  private readonly messages = new WeakMap<
+    readonly unknown[],
+    { version: number; prepared: PreparedMasking }
+  >();
   /** The last plan of each statement's results, while its RowDescription stays the same. */
   private readonly plans = new WeakMap<
     MaskedStatement,
@@ -97,6 +102,10 @@ export class SessionMasking {
    */
   prepareQueryNow(sql: string | readonly unknown[]): PreparedMasking | undefined {
     const stmts = this.statementsOf(sql);
+    const known = this.messages.get(stmts);
+    if (known !== undefined && known.version === this.options.catalog.version) {
+      return known.prepared;
+    }
     if (!this.options.catalog.hasNames(this.catalogNames(stmts))) return undefined;
     return this.analyse(stmts);
   }
@@ -232,7 +241,11 @@ export class SessionMasking {
       statements.push(analysed);
     }
     const refusal = this.firstRefusal(statements);
-    return refusal === undefined ? { statements } : { statements, refusal };
+    const prepared = refusal === undefined ? { statements } : { statements, refusal };
+    if (stmts.length > 0 && stmts.every(catalogOnly)) {
+      this.messages.set(stmts, { version: this.options.catalog.version, prepared });
+    }
+    return prepared;
   }
 
   /**

@@ -4,7 +4,7 @@ import { maskingSettings } from '../masking/result-plan.js';
 import { SessionMasking } from '../masking/session-masking.js';
 import { ParseCache } from '../statements/parse-cache.js';
 import { createStatementGate } from '../statements/statement-gate.js';
-import { initStatementParser } from '../statements/statement-parser.js';
+import { initStatementParser, type ParsedStatement } from '../statements/statement-parser.js';
 import { VIEW_TABLES_SQL, ViewTables, type ViewTableRow } from '../statements/view-tables.js';
 import type { SessionHooks } from './session-hooks.js';
 
@@ -41,9 +41,25 @@ export function policyHooks(cache = new ParseCache()): SessionHooks {
       // The gate parses every text anyway (the same cache); masking reads those trees.
       const parsed = (sql: string) => {
         const { outcome } = cache.parse(sql);
-        return outcome.ok ? outcome.statements.map((s) => s.node) : undefined;
+        return outcome.ok ? nodeList(outcome.statements) : undefined;
       };
       return new SessionMasking({ settings, catalog, query: minter.catalogQuery, logger, parsed });
     },
   };
+}
+
+// The same list object for the same trees, so that masking can remember its analysis of it.
+// Texts of one shape share their tree but not their outcome: a one-statement list is keyed
+// by its tree, a longer one by its (cached) statements.
+const nodeLists = new WeakMap<object, readonly unknown[]>();
+
+function nodeList(statements: readonly ParsedStatement[]): readonly unknown[] {
+  const only = statements.length === 1 ? statements[0]!.node : undefined;
+  const key = typeof only === 'object' && only !== null ? only : statements;
+  let list = nodeLists.get(key);
+  if (list === undefined) {
+    list = statements.map((s) => s.node);
+    nodeLists.set(key, list);
+  }
+  return list;
 }
