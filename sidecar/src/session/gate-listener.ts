@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SessionControlsFactory } from '../approvals/session-controls.js';
+import type { ClientTls } from '../client-tls/index.js';
 import type { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Authenticator } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
@@ -22,6 +23,8 @@ export interface GateContext {
   logger: Logger;
   limits: SessionLimits;
   metrics?: GateMetrics | undefined;
+  /** TLS for clients that ask for it (--client-tls-cert); SSLRequest is refused without it. */
+  clientTls?: ClientTls | undefined;
 }
 
 /** A loopback listener for one DataSource; each accepted connection becomes a GateSession. */

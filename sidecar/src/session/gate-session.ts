@@ -1,10 +1,12 @@
 import { parseDuration } from '@portcullis/crds';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { MinterRegistry } from '../credentials/minter-registry.js';
 import type { MintedRole, RoleMinter } from '../credentials/role-minter.js';
 import type { SessionControls, SessionControlsFactory } from '../approvals/session-controls.js';
+import { ClientTlsHandshakeError, type ClientTls } from '../client-tls/index.js';
 import { cancelUpstream } from '../credentials/upstream-cancel.js';
 import { loginUpstream, type UpstreamConnection } from '../credentials/upstream-login.js';
 import type { UpstreamTarget } from '../credentials/upstream-socket.js';
@@ -58,6 +60,8 @@ export interface GateSessionOptions {
   limits: SessionLimits;
   /** Counters and histograms of the gate, when it exports metrics. */
   metrics?: GateMetrics | undefined;
+  /** TLS for clients that ask for it; SSLRequest is refused without it. */
+  clientTls?: ClientTls | undefined;
 }
 
 /**
@@ -68,7 +72,8 @@ export class GateSession {
   readonly id = randomUUID();
   private phase: SessionPhase = SessionPhase.startup;
   private readonly logger: Logger;
-  private readonly client: Socket;
+  /** The connection as it is now: the TLS socket once the client upgraded. */
+  private client: Socket;
   private readonly startedAt = Date.now();
   private minter: RoleMinter | undefined;
   private role: MintedRole | undefined;
@@ -79,6 +84,8 @@ export class GateSession {
   private releaseKey: (() => void) | undefined;
   private lifetime: NodeJS.Timeout | undefined;
   private endReason = 'client left';
+  /** Did the client upgrade to TLS? */
+  private encrypted = false;
   private identity: Identity | undefined;
   private decision: Decision | undefined;
   private outcome: SessionOutcome | undefined;
@@ -91,8 +98,7 @@ export class GateSession {
     this.logger = options.logger.child({ session: this.id });
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.client.setNoDelay(true);
-    this.client.on('error', (error) => this.logger.debug({ err: error }, 'client socket error'));
-    this.client.once('close', () => void this.end());
+    this.watchClient();
   }
 
   /** Runs the session to its end; never rejects. */
@@ -206,16 +212,16 @@ export class GateSession {
       this.client,
       new FrameReader({ maxMessageSize: limits.maxMessageSize, startup: true }),
     );
-    const handshake = await startupHandshake(
-      this.client,
-      source,
-      this.options.authenticator,
-      this.options.dataSource,
+    const handshake = await startupHandshake(source, {
+      authenticator: this.options.authenticator,
+      dataSource: this.options.dataSource,
       // The startup deadline above ends a silent client; this only bounds a single wait.
-      limits.startupTimeoutMs * 2,
-    );
+      timeoutMs: limits.startupTimeoutMs * 2,
+      tls: this.options.clientTls,
+      onUpgrade: (socket) => this.upgraded(socket),
+    });
     if (handshake.kind === 'cancel') {
-      source.detach();
+      handshake.source.detach();
       this.endReason = 'cancel request';
       await this.options.cancels.lookup(handshake.processId, handshake.secretKey)?.cancel();
       return void (await this.end());
@@ -231,7 +237,7 @@ export class GateSession {
     this.identity = handshake.identity;
     this.decision = decision;
     this.logger.info(
-      { identity: describeIdentity(handshake.identity), policy },
+      { identity: describeIdentity(handshake.identity), policy, tls: this.encrypted },
       'session admitted by policy',
     );
 
@@ -252,7 +258,24 @@ export class GateSession {
       logger: this.logger,
       masking: maskers !== undefined || masking !== undefined,
     });
-    this.startRelay(source, decision, gate, maskers, masking);
+    this.startRelay(handshake.source, decision, gate, maskers, masking);
+  }
+
+  /** Ends the session when the client's socket closes; an error on it is only logged. */
+  private watchClient(): void {
+    this.client.on('error', (error) => this.logger.debug({ err: error }, 'client socket error'));
+    this.client.once('close', () => void this.end());
+  }
+
+  /**
+   * The client asked for TLS: from here on every byte to it goes through the TLS socket,
+   * including the ErrorResponse that end() sends. The plain socket's listeners stay: it
+   * closes with the TLS socket.
+   */
+  private upgraded(socket: TLSSocket): void {
+    this.client = socket;
+    this.encrypted = true;
+    this.watchClient();
   }
 
   private async connect(
@@ -414,6 +437,14 @@ export class GateSession {
   private clientError(error: unknown): GateError | undefined {
     if (error instanceof FrameSourceClosedError) {
       this.endReason = 'client left during startup';
+      return undefined;
+    }
+    if (error instanceof ClientTlsHandshakeError) {
+      // Nothing can reach the client over a failed handshake. The reason is OpenSSL's, which
+      // names the failing check and never key material.
+      this.outcome ??= 'refused';
+      this.endReason = 'TLS handshake failed';
+      this.logger.info({ reason: error.message }, 'client TLS handshake failed');
       return undefined;
     }
     if (error instanceof GateError) {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { assignLocalPorts } from '@portcullis/crds';
 import type { Logger } from 'pino';
 import type { SessionControlsFactory } from '../approvals/session-controls.js';
+import { RotatingCertificate, type CertificateFiles, type ClientTls } from '../client-tls/index.js';
 import { MinterRegistry } from '../credentials/minter-registry.js';
 import type { Identity } from '../identity/identity.js';
 import type { GateMetrics } from '../observability/gate-metrics.js';
@@ -34,9 +35,17 @@ export interface GateOptions {
   reapIntervalMs?: number;
   /** Metrics to count sessions, statements and bytes in. */
   metrics?: GateMetrics;
+  /**
+   * Serve TLS to clients that send SSLRequest, with this certificate and key (re-read when
+   * they change); with required, refuse startups in the clear.
+   */
+  clientTls?: CertificateFiles & { required?: boolean };
 }
 
-/** Raised when the gate cannot start: no DataSource, or ports that cannot be assigned. */
+/**
+ * Raised when the gate cannot start: no DataSource, ports that cannot be assigned, or client
+ * TLS files that cannot serve.
+ */
 export class GateStartError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -75,8 +84,9 @@ export class Gate {
 
   /** Loads policies, reaps leftover roles, and listens; throws (fail closed) if any step fails. */
   static async start(options: GateOptions): Promise<Gate> {
-    const snapshot = await options.policySource.start();
     const { policySource, logger } = options;
+    const clientTls = await loadClientTls(options);
+    const snapshot = await policySource.start();
     if (snapshot.dataSources.length === 0) {
       throw new GateStartError('the policies name no DataSource: nothing to serve');
     }
@@ -103,6 +113,7 @@ export class Gate {
       logger,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       metrics: options.metrics,
+      clientTls,
     };
 
     const gate = new Gate(context, minters, options);
@@ -216,6 +227,18 @@ export class Gate {
     await Promise.all([...this.listeners.values()].map((listener) => listener.close()));
     await this.options.policySource.stop();
     await this.minters.end();
+  }
+}
+
+/** The client-side certificate, read before anything else starts; unusable files stop the gate. */
+async function loadClientTls(options: GateOptions): Promise<ClientTls | undefined> {
+  const { clientTls, logger } = options;
+  if (clientTls === undefined) return undefined;
+  try {
+    const certificate = await RotatingCertificate.load(clientTls, logger);
+    return { certificate, required: clientTls.required ?? false };
+  } catch (error) {
+    throw new GateStartError('cannot serve client TLS', { cause: error });
   }
 }
 
