@@ -39,6 +39,21 @@ describe('parseSidecarArgs', () => {
     });
   });
 
+  it('reads the client TLS files, and refuses clients in the clear only when told', () => {
+    const tls = ['--policies', 'd', '--client-tls-cert', 'c.pem', '--client-tls-key', 'k.pem'];
+    expect(parseSidecarArgs(['--policies', 'd']).clientTls).toBeUndefined();
+    expect(parseSidecarArgs(tls).clientTls).toEqual({
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+      required: false,
+    });
+    expect(parseSidecarArgs([...tls, '--client-tls-required']).clientTls).toEqual({
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+      required: true,
+    });
+  });
+
   it.each([
     [[], /either --policies DIR or --operator-url URL/],
     [['--policies', 'd', '--operator-url', 'https://o'], /either --policies DIR or --operator-url/],
@@ -49,6 +64,16 @@ describe('parseSidecarArgs', () => {
     [
       ['--operator-url', 'https://o', '--token-file', 't', '--approvals-dir', 'a'],
       /--approvals-dir only applies in standalone mode/,
+    ],
+    [['--policies', 'd', '--client-tls-cert', 'c'], /both --client-tls-cert FILE and --client-/],
+    [['--policies', 'd', '--client-tls-key', 'k'], /both --client-tls-cert FILE and --client-/],
+    [
+      ['--policies', 'd', '--client-tls-required'],
+      /--client-tls-required needs --client-tls-cert and --client-tls-key/,
+    ],
+    [
+      ['--policies', 'd', '--client-tls-cert', '', '--client-tls-key', 'k'],
+      /--client-tls-cert and --client-tls-key want file names/,
     ],
   ])('refuses %j', (argv, message) => {
     expect(() => parseSidecarArgs(argv)).toThrow(UsageError);

@@ -29,6 +29,10 @@ const USAGE = `usage: portcullis-sidecar --policies DIR [options]
                              per DataSource: its localPort, else 5432 upward
   --identity SA              workload identity for callers without a token,
                              system:serviceaccount:NAMESPACE:NAME
+  --client-tls-cert FILE     PEM certificate (leaf first) served to clients that send an
+  --client-tls-key FILE      SSLRequest, and its PEM key; both or neither. Without them
+                             SSLRequest is refused. Re-read when the files change
+  --client-tls-required      refuse clients that do not use TLS (they need sslmode=require)
   --metrics-port N           serve /healthz, /readyz and /metrics on this port
   --metrics-host HOST        address of that port; default 127.0.0.1
   --log-level LEVEL          trace, debug, info (default), warn, error, fatal, silent
@@ -57,6 +61,8 @@ export interface SidecarArgs {
   firstPort: number | undefined;
   listen: { host: string; port: number } | undefined;
   identity: string | undefined;
+  /** The certificate and key served to clients that ask for TLS. */
+  clientTls: { certFile: string; keyFile: string; required: boolean } | undefined;
   metricsPort: number | undefined;
   metricsHost: string;
   logLevel: string;
@@ -79,6 +85,9 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
         'first-port': { type: 'string' },
         listen: { type: 'string' },
         identity: { type: 'string' },
+        'client-tls-cert': { type: 'string' },
+        'client-tls-key': { type: 'string' },
+        'client-tls-required': { type: 'boolean', default: false },
         'metrics-port': { type: 'string' },
         'metrics-host': { type: 'string', default: '127.0.0.1' },
         'log-level': { type: 'string', default: 'info' },
@@ -120,6 +129,7 @@ export function parseSidecarArgs(argv: string[]): SidecarArgs {
     firstPort: values['first-port'] === undefined ? undefined : parsePort(values['first-port']),
     listen: values.listen === undefined ? undefined : parseListen(values.listen),
     identity: values.identity,
+    clientTls: parseClientTls(values),
     metricsPort:
       values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port']),
     metricsHost: values['metrics-host'],
@@ -137,6 +147,7 @@ function defaults(): SidecarArgs {
     firstPort: undefined,
     listen: undefined,
     identity: undefined,
+    clientTls: undefined,
     metricsPort: undefined,
     metricsHost: '127.0.0.1',
     logLevel: 'info',
@@ -144,6 +155,27 @@ function defaults(): SidecarArgs {
     record: undefined,
     help: false,
   };
+}
+
+function parseClientTls(values: {
+  'client-tls-cert'?: string | undefined;
+  'client-tls-key'?: string | undefined;
+  'client-tls-required'?: boolean | undefined;
+}): SidecarArgs['clientTls'] {
+  const certFile = values['client-tls-cert'];
+  const keyFile = values['client-tls-key'];
+  const required = values['client-tls-required'] ?? false;
+  if (certFile === undefined && keyFile === undefined) {
+    if (!required) return undefined;
+    throw new UsageError('--client-tls-required needs --client-tls-cert and --client-tls-key');
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError('give both --client-tls-cert FILE and --client-tls-key FILE, or neither');
+  }
+  if (certFile === '' || keyFile === '') {
+    throw new UsageError('--client-tls-cert and --client-tls-key want file names');
+  }
+  return { certFile, keyFile, required };
 }
 
 function parseListen(value: string): { host: string; port: number } {
@@ -216,6 +248,7 @@ async function serve(args: SidecarArgs, logger: Logger): Promise<number> {
     ...(args.listen ? { host: args.listen.host, port: args.listen.port } : {}),
     ...(args.firstPort === undefined ? {} : { firstPort: args.firstPort }),
     ...(metrics ? { metrics } : {}),
+    ...(args.clientTls ? { clientTls: args.clientTls } : {}),
   });
 
   let observability: ObservabilityServer | undefined;
