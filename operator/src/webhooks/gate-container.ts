@@ -1,4 +1,5 @@
 import type { V1Container, V1EnvVar, V1Volume } from '@kubernetes/client-node';
+import { clientTlsArgs, clientTlsMount, clientTlsVolume } from './client-tls-secret.js';
 import {
   FIRST_GATE_PORT,
   OPERATOR_CA_ENV,
@@ -12,11 +13,15 @@ import {
 import type { PodPatchConfig } from './pod-patch.js';
 import type { SidecarSettings } from './sidecar-settings.js';
 
-/** The gate container for one pod: identity, probes, security context, mounts. */
+/**
+ * The gate container for one pod: identity, probes, security context, mounts; with
+ * clientTlsSecret, the flags and mount that serve TLS to the app from that Secret.
+ */
 export function gateContainer(
   config: PodPatchConfig,
   settings: SidecarSettings,
   identity: string,
+  clientTlsSecret?: string,
 ): V1Container {
   const health = (path: string) => ({ httpGet: { path, port: config.healthPort } });
   const env: V1EnvVar[] = [
@@ -52,6 +57,7 @@ export function gateContainer(
       ...(config.firstPort === undefined || config.firstPort === FIRST_GATE_PORT
         ? []
         : ['--first-port', String(config.firstPort)]),
+      ...(clientTlsSecret === undefined ? [] : clientTlsArgs()),
     ],
     env,
     ports: [{ name: 'gate-metrics', containerPort: config.healthPort, protocol: 'TCP' }],
@@ -74,6 +80,7 @@ export function gateContainer(
     volumeMounts: [
       { name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true },
       { name: SCRATCH_VOLUME, mountPath: '/tmp' },
+      ...(clientTlsSecret === undefined ? [] : [clientTlsMount()]),
     ],
   };
 
@@ -100,9 +107,12 @@ function waitCommand(config: PodPatchConfig): string[] {
   return ['node', '-e', script, String(config.healthPort)];
 }
 
-/** The volumes the gate mounts: its projected token and a memory-backed /tmp. */
-export function gateVolumes(config: PodPatchConfig): V1Volume[] {
-  return [
+/**
+ * The volumes the gate mounts: its projected token, a memory-backed /tmp, and the client TLS
+ * Secret when the pod names one.
+ */
+export function gateVolumes(config: PodPatchConfig, clientTlsSecret?: string): V1Volume[] {
+  const volumes: V1Volume[] = [
     {
       name: TOKEN_VOLUME,
       projected: {
@@ -119,4 +129,6 @@ export function gateVolumes(config: PodPatchConfig): V1Volume[] {
     },
     { name: SCRATCH_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
   ];
+  if (clientTlsSecret !== undefined) volumes.push(clientTlsVolume(clientTlsSecret));
+  return volumes;
 }

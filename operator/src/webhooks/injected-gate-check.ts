@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { clientTlsSecretFor } from './client-tls-secret.js';
 import { gateContainer } from './gate-container.js';
 import { SIDECAR_CONTAINER } from './injection-names.js';
 import type { PodPatchConfig } from './pod-patch.js';
@@ -57,10 +58,14 @@ export function injectedGateProblem(
     (c) => c.name === SIDECAR_CONTAINER,
   );
   if (actual === undefined) return `it has no ${SIDECAR_CONTAINER} container`;
-  const settings = sidecarSettingsFor(config.sidecar, pod.metadata?.annotations);
+  const annotations = pod.metadata?.annotations;
+  const settings = sidecarSettingsFor(config.sidecar, annotations);
   if ('problem' in settings) return settings.problem;
+  const tls = clientTlsSecretFor(annotations);
+  if ('problem' in tls) return tls.problem;
 
-  const expected = gateContainer(config, settings.settings, podIdentity(pod, namespace));
+  const identity = podIdentity(pod, namespace);
+  const expected = gateContainer(config, settings.settings, identity, tls.secret);
   const keepPullPolicy = config.imagePullPolicy !== undefined;
   if (
     !isDeepStrictEqual(comparable(actual, keepPullPolicy), comparable(expected, keepPullPolicy))

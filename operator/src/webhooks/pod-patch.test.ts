@@ -1,6 +1,12 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { AccessPolicy, DataSource } from '@portcullis/crds';
-import { INJECTED_ANNOTATION, SIDECAR_CONTAINER, TOKEN_VOLUME } from './injection-names.js';
+import {
+  CLIENT_TLS_ANNOTATION,
+  CLIENT_TLS_VOLUME,
+  INJECTED_ANNOTATION,
+  SIDECAR_CONTAINER,
+  TOKEN_VOLUME,
+} from './injection-names.js';
 import { applyJsonPatch } from './json-patch.js';
 import { buildPodPatch, type InjectionRecord, type PodPatchConfig } from './pod-patch.js';
 import { gateTokenProblem } from './pod-tokens.js';
@@ -221,6 +227,43 @@ describe('buildPodPatch: injecting', () => {
     expect(after.metadata!.annotations!['portcullis.dev/sidecar-cpu']).toBe('200m');
   });
 
+  it('serves TLS to the app from the Secret the client-tls-secret annotation names', () => {
+    const annotations = { [CLIENT_TLS_ANNOTATION]: 'orders-gate-tls' };
+    const { after, record } = injected({ name: 'tls', pod: pod({}, { annotations }) });
+    const gate = after.spec!.initContainers![0]!;
+    expect(gate.args!.slice(-4)).toEqual([
+      '--client-tls-cert',
+      '/var/run/secrets/portcullis-client-tls/tls.crt',
+      '--client-tls-key',
+      '/var/run/secrets/portcullis-client-tls/tls.key',
+    ]);
+    expect(gate.volumeMounts).toContainEqual({
+      name: CLIENT_TLS_VOLUME,
+      mountPath: '/var/run/secrets/portcullis-client-tls',
+      readOnly: true,
+    });
+    expect(after.spec!.volumes).toContainEqual({
+      name: CLIENT_TLS_VOLUME,
+      secret: {
+        secretName: 'orders-gate-tls',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+      },
+    });
+    expect(after.spec!.containers[0]!.volumeMounts).toBeUndefined();
+    expect(record.volumes).toEqual(['portcullis-token', 'portcullis-tmp', CLIENT_TLS_VOLUME]);
+  });
+
+  it('offers no TLS to the app without the annotation', () => {
+    const { after, record } = injected({ name: 'plain', pod: pod() });
+    const gate = after.spec!.initContainers![0]!;
+    expect(gate.args!.filter((arg) => arg.startsWith('--client-tls'))).toEqual([]);
+    expect(gate.volumeMounts!.map((m) => m.name)).not.toContain(CLIENT_TLS_VOLUME);
+    expect(record.volumes).toEqual(['portcullis-token', 'portcullis-tmp']);
+  });
+
   it('escapes the annotation key when the pod already has annotations', () => {
     const result = run({ name: 'annotated', pod: pod({}, { annotations: { team: 'a' } }) });
     if (!('record' in result)) throw new Error('expected a patch');
@@ -354,6 +397,32 @@ describe('buildPodPatch: idempotence', () => {
     });
   });
 
+  it('accepts its own gate with client TLS on a second pass', () => {
+    const tlsPod = pod({}, { annotations: { [CLIENT_TLS_ANNOTATION]: 'orders-gate-tls' } });
+    const { after } = injected({ name: 'first', pod: tlsPod });
+    expect(run({ name: 'again', pod: after })).toEqual({ patch: [], skipped: 'already injected' });
+  });
+
+  it.each<[string, Record<string, string>, (stored: V1Pod) => void]>([
+    [
+      'names a client TLS Secret its gate does not serve',
+      {},
+      (stored) => (stored.metadata!.annotations![CLIENT_TLS_ANNOTATION] = 'orders-gate-tls'),
+    ],
+    [
+      'names none while its gate serves one',
+      { [CLIENT_TLS_ANNOTATION]: 'orders-gate-tls' },
+      (stored) => delete stored.metadata!.annotations![CLIENT_TLS_ANNOTATION],
+    ],
+  ])('refuses a pod made to look injected that %s', (_name, annotations, tamper) => {
+    const { after } = injected({ name: 'first', pod: pod({}, { annotations }) });
+    tamper(after);
+    const result = run({ name: 'forged', pod: after });
+    expect('refuse' in result && result.refuse).toMatch(
+      /carries the portcullis.dev\/injected annotation, but its portcullis-gate container is not/,
+    );
+  });
+
   it.each<[string, (gate: V1Container) => void]>([
     ['another image', (g) => (g.image = 'evil/gate:1')],
     ['another operator URL', (g) => (g.args![1] = 'https://evil.example')],
@@ -444,6 +513,18 @@ describe('buildPodPatch: refusals', () => {
       'unknown override',
       { name: '', pod: pod({}, { annotations: { 'portcullis.dev/sidecar-gpu': '1' } }) },
       /unknown annotation portcullis.dev\/sidecar-gpu/,
+    ],
+    ...['Orders_TLS', '', '-tls', 'tls-', 'a..b', ' tls', 'x'.repeat(254)].map(
+      (value): [string, Case, RegExp] => [
+        `client-tls-secret ${JSON.stringify(value.slice(0, 12))}`,
+        { name: '', pod: pod({}, { annotations: { [CLIENT_TLS_ANNOTATION]: value } }) },
+        /annotation portcullis.dev\/client-tls-secret=".*": must name a Secret in the pod's namespace \(a DNS-1123 subdomain/,
+      ],
+    ),
+    [
+      'volume name clash with the client TLS Secret',
+      { name: '', pod: pod({ volumes: [{ name: CLIENT_TLS_VOLUME, emptyDir: {} }] }) },
+      /already has a volume named portcullis-client-tls/,
     ],
   ])('refuses: %s', (_name, c, reason) => {
     const result = run(c);

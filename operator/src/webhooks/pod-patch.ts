@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { assignLocalPorts, type AccessPolicy, type DataSource } from '@portcullis/crds';
 import {
+  CLIENT_TLS_VOLUME,
   INJECTED_ANNOTATION,
   SCRATCH_VOLUME,
   SIDECAR_CONTAINER,
@@ -8,6 +9,7 @@ import {
   TOKEN_VOLUME,
 } from './injection-names.js';
 import { addAppEnv, appEnvVars, envTargets } from './app-env.js';
+import { clientTlsSecretFor } from './client-tls-secret.js';
 import { gateContainer, gateVolumes } from './gate-container.js';
 import { injectedGateProblem, podIdentity } from './injected-gate-check.js';
 import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
@@ -128,6 +130,8 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
   if (clash !== undefined) return { refuse: clash };
   const settings = sidecarSettingsFor(config.sidecar, pod.metadata?.annotations);
   if ('problem' in settings) return { refuse: settings.problem };
+  const tls = clientTlsSecretFor(pod.metadata?.annotations);
+  if ('problem' in tls) return { refuse: tls.problem };
 
   // Env ops come first: they address containers by index, and inserting the gate shifts them.
   const primary = primaryDataSource(dataSources.list, assigned.ports);
@@ -135,13 +139,14 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
   const targets = envTargets(spec, config.nativeSidecars);
   const env = addAppEnv(patch, targets, appEnvVars(primary.database, primary.port));
 
-  const gate = gateContainer(config, settings.settings, podIdentity(pod, namespace));
+  const identity = podIdentity(pod, namespace);
+  const gate = gateContainer(config, settings.settings, identity, tls.secret);
   if (config.nativeSidecars) {
     patch.push(insertFirst('/spec/initContainers', spec.initContainers, gate));
   } else {
     patch.push(insertFirst('/spec/containers', spec.containers, gate));
   }
-  const volumes = gateVolumes(config);
+  const volumes = gateVolumes(config, tls.secret);
   if (spec.volumes === undefined) {
     patch.push({ op: 'add', path: '/spec/volumes', value: volumes });
   } else {
@@ -187,7 +192,7 @@ function unsafePodReason(pod: V1Pod): string | undefined {
   if (containers.some((c) => c.name === SIDECAR_CONTAINER)) {
     return `the pod already has a container named ${SIDECAR_CONTAINER}`;
   }
-  const ours = [TOKEN_VOLUME, SCRATCH_VOLUME];
+  const ours = [TOKEN_VOLUME, SCRATCH_VOLUME, CLIENT_TLS_VOLUME];
   const taken = (spec.volumes ?? []).find((v) => ours.includes(v.name));
   if (taken !== undefined) return `the pod already has a volume named ${taken.name}`;
   if (podRequestsGateToken(pod)) {
