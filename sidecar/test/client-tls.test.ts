@@ -6,7 +6,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -71,6 +71,11 @@ describe('TLS from the client side, when configured', () => {
       const { rows } = await client.query<{ me: string }>('select current_user as me');
       role = rows[0]?.me ?? '';
       expect(await mintedRoles()).toContain(role);
+      const many = await client.query(
+        'select g, repeat($1, 200) from generate_series(1, 20000) g',
+        ['x'],
+      );
+      expect(many.rows).toHaveLength(20_000);
       const socket = clientSocket(client);
       expect(socket).toBeInstanceOf(TLSSocket);
       expect((socket as TLSSocket).getPeerCertificate().fingerprint256).toBe(
@@ -165,35 +170,35 @@ describe('--client-tls-required', () => {
     expect(await mintedRoles()).toEqual([]);
   });
 
-  it('serves a TLS client, whose query a CancelRequest sent in the clear cancels', async () => {
+  // libpq before version 17 sends its CancelRequest in the clear, as PostgreSQL accepts;
+  // libpq 17 sends it over TLS when the session used TLS.
+  it.each([
+    ['in the clear', false],
+    ['over TLS', true],
+  ])('serves a TLS client, whose query a CancelRequest sent %s cancels', async (_how, tls) => {
     const client = await connected(requiring, { rejectUnauthorized: false });
     try {
       expect(clientSocket(client)).toBeInstanceOf(TLSSocket);
       const sleeping = client.query('select pg_sleep(30)');
-      await waitFor(
-        async () =>
-          (
-            await upstream.server.sql(
-              "select 1 from pg_stat_activity where query like 'select pg_sleep%'",
-            )
-          ).trim() !== '',
-      );
+      await waitFor(async () => {
+        const sql = "select 1 from pg_stat_activity where query like 'select pg_sleep%'";
+        return (await upstream.server.sql(sql)).trim() !== '';
+      });
 
-      // libpq before version 17 sends its CancelRequest without TLS, as PostgreSQL accepts.
       const { processID, secretKey } = client as unknown as {
         processID: number;
         secretKey: number;
       };
-      const raw = await RawClient.connect(requiring.port);
-      raw.send(
-        new MessageWriter()
-          .int32(StartupCode.cancelRequest)
-          .int32(processID)
-          .int32(secretKey)
-          .build(),
-      );
+      const cancel = new MessageWriter()
+        .int32(StartupCode.cancelRequest)
+        .int32(processID)
+        .int32(secretKey)
+        .build();
+      const socket = tls ? await tlsConnection(requiring) : connect(requiring.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.end(cancel);
       await expect(sleeping).rejects.toMatchObject({ code: '57014' });
-      raw.close();
+      socket.destroy();
     } finally {
       await client.end();
     }
@@ -292,6 +297,21 @@ async function servedFingerprint(gate: RunningGate): Promise<string> {
   } finally {
     await client.end();
   }
+}
+
+/** A connection through gate that sent SSLRequest and completed TLS, before its startup. */
+async function tlsConnection(gate: RunningGate): Promise<TLSSocket> {
+  const socket = connect({ host: '127.0.0.1', port: gate.port });
+  const replies = replyBytes(socket);
+  socket.write(new MessageWriter().int32(StartupCode.sslRequest).build());
+  expect((await replies.next(1)).toString('latin1')).toBe('S');
+  socket.removeAllListeners('data');
+  const secure = tlsConnect({ socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', resolve);
+    secure.once('error', reject);
+  });
+  return secure;
 }
 
 function fingerprint(pem: string): string {
