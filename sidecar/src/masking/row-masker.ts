@@ -1,3 +1,5 @@
+import { readDataRowCells } from '../wire/backend-decoders.js';
+import type { MessageArena } from '../wire/message-arena.js';
 import type { CellMask } from './cell-masks.js';
 
 /** One result column as RowDescription describes it (sidecar contract). */
@@ -15,6 +17,11 @@ export interface RowMasker {
   maskRow(cells: (Buffer | null)[]): (Buffer | null)[];
   /** False when nothing in this result needs masking: rows pass without being decoded. */
   readonly active: boolean;
+  /**
+   * maskRow over a whole DataRow message body, answering the message to send, written into
+   * the arena. Optional: without it the caller decodes the row and builds the message.
+   */
+  maskDataRow?(body: Buffer, arena: MessageArena): Buffer;
 }
 
 /** How many values one rule masked. */
@@ -53,10 +60,15 @@ export class RowShapeError extends Error {
  */
 export class ResultMasker implements RowMasker {
   readonly active: boolean;
+  /** Per column, for maskDataRow: where its cell starts in the body, and its length. */
+  private readonly starts: Int32Array;
+  private readonly lengths: Int32Array;
+  /** Per action, for maskDataRow: the masked cell (undefined: the cell was NULL). */
+  private readonly results: (Buffer | null | undefined)[];
 
   constructor(
     private readonly width: number,
-    private readonly actions: readonly ColumnAction[],
+    private actions: readonly ColumnAction[],
     private readonly labels: readonly string[],
     /** Per rule index; detector masks add to it directly. */
     private readonly counts: Uint32Array,
@@ -64,6 +76,10 @@ export class ResultMasker implements RowMasker {
     readonly masked: readonly MaskedColumn[],
   ) {
     this.active = actions.length > 0;
+    this.starts = new Int32Array(width);
+    this.lengths = new Int32Array(width);
+    this.results = actions.map(() => undefined);
+    this.actions = [...actions].sort((a, b) => a.index - b.index);
   }
 
   /** Masks the row in place and returns it; the caller must not reuse masked buffers. */
@@ -80,6 +96,59 @@ export class ResultMasker implements RowMasker {
     return cells;
   }
 
+  /**
+   * Masks one DataRow body into a new DataRow message in the arena: unmasked cells are copied
+   * as they came, with their length words, and masked ones written in their place. The same
+   * masks and counts as maskRow; no cell is decoded but those masked.
+   */
+  maskDataRow(body: Buffer, arena: MessageArena): Buffer {
+    const { starts, lengths, actions, results } = this;
+    const count = readDataRowCells(body, starts, lengths);
+    if (count !== this.width) {
+      throw new RowShapeError(`a row of ${count} cells for ${this.width} columns`);
+    }
+    const last = count - 1;
+    const end = count === 0 ? 2 : starts[last]! + Math.max(0, lengths[last]!);
+    let size = end;
+    for (let k = 0; k < actions.length; k++) {
+      const action = actions[k]!;
+      const start = starts[action.index]!;
+      const length = lengths[action.index]!;
+      if (length < 0) {
+        results[k] = undefined;
+        continue;
+      }
+      const masked = action.mask(body.subarray(start, start + length));
+      results[k] = masked;
+      size += (masked === null ? 0 : masked.length) - length;
+      if (action.rule >= 0) this.counts[action.rule]!++;
+    }
+
+    const out = arena.take(1 + 4 + size);
+    out[0] = DATA_ROW;
+    out.writeInt32BE(4 + size, 1);
+    let at = 5;
+    let from = 0;
+    for (let k = 0; k < actions.length; k++) {
+      const masked = results[k];
+      if (masked === undefined) continue;
+      const index = actions[k]!.index;
+      const start = starts[index]!;
+      // Everything up to this cell's length word, as it came.
+      at += body.copy(out, at, from, start - 4);
+      if (masked === null) {
+        at = out.writeInt32BE(-1, at);
+      } else {
+        at = out.writeInt32BE(masked.length, at);
+        at += masked.copy(out, at);
+      }
+      from = start + lengths[index]!;
+      results[k] = undefined;
+    }
+    body.copy(out, at, from, end);
+    return out;
+  }
+
   /** Values masked per rule since the last call; the caller adds them to its metrics. */
   takeCounts(): RuleCount[] {
     const out: RuleCount[] = [];
@@ -90,6 +159,8 @@ export class ResultMasker implements RowMasker {
     return out;
   }
 }
+
+const DATA_ROW = 0x44; // 'D'
 
 /** A masker that changes nothing: the session skips decoding rows for it. */
 export const PASS_THROUGH: RowMasker = { active: false, maskRow: (cells) => cells };

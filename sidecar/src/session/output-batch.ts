@@ -2,36 +2,37 @@ import type { Socket } from 'node:net';
 
 /**
  * Collects the messages for one socket write. Relayed messages are views into the chunk they
- * arrived in; neighbours in the same chunk merge back into one view, so a run of relayed
- * messages costs one write and no copy.
+ * arrived in, and masked rows views into one arena chunk; neighbours in the same memory merge
+ * back into one view, so a run of them costs one write and no copy. The merged view is made
+ * only when the run ends, not per message.
  */
 export class OutputBatch {
   private parts: Buffer[] = [];
+  /** The run being extended: its first message and the end of the last one. */
+  private run: Buffer | undefined;
+  private runEnd = 0;
+  private runMerged = false;
 
   /** Appends a message (or a view of several). */
   add(bytes: Buffer): void {
-    const last = this.parts.at(-1);
-    if (
-      last !== undefined &&
-      last.buffer === bytes.buffer &&
-      last.byteOffset + last.length === bytes.byteOffset
-    ) {
-      this.parts[this.parts.length - 1] = Buffer.from(
-        last.buffer,
-        last.byteOffset,
-        last.length + bytes.length,
-      );
+    const run = this.run;
+    if (run !== undefined && this.runEnd === bytes.byteOffset && run.buffer === bytes.buffer) {
+      this.runEnd += bytes.length;
+      this.runMerged = true;
       return;
     }
-    this.parts.push(bytes);
+    this.closeRun();
+    this.run = bytes;
+    this.runEnd = bytes.byteOffset + bytes.length;
   }
 
   get empty(): boolean {
-    return this.parts.length === 0;
+    return this.parts.length === 0 && this.run === undefined;
   }
 
   /** Writes everything to socket; returns false when its buffer is full (wait for 'drain'). */
   flushTo(socket: Socket): boolean {
+    this.closeRun();
     if (this.parts.length === 0) return true;
     const parts = this.parts;
     this.parts = [];
@@ -42,5 +43,14 @@ export class OutputBatch {
     for (const part of parts) ok = socket.write(part);
     socket.uncork();
     return ok;
+  }
+
+  private closeRun(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    this.run = undefined;
+    if (!this.runMerged) return void this.parts.push(run);
+    this.runMerged = false;
+    this.parts.push(Buffer.from(run.buffer, run.byteOffset, this.runEnd - run.byteOffset));
   }
 }

@@ -25,6 +25,7 @@ import {
   readRowDescription,
 } from '../wire/backend-decoders.js';
 import { dataRow, errorResponse, parameterStatus } from '../wire/backend-messages.js';
+import { MessageArena } from '../wire/message-arena.js';
 import type { Frame, FrameReader } from '../wire/frame-reader.js';
 import { readParse, readQuery } from '../wire/frontend-messages.js';
 import { MessageReader } from '../wire/message-reader.js';
@@ -126,6 +127,8 @@ export class SessionRelay {
   /** Masks the CopyData rows of a COPY ... TO STDOUT in flight. */
   private copyMasker: CopyOutMasker | undefined;
   private readied: Frame | undefined;
+  /** Where masked rows are written, one after the other. */
+  private readonly arena = new MessageArena();
 
   constructor(private readonly options: SessionRelayOptions) {
     const { masking } = options;
@@ -439,7 +442,10 @@ export class SessionRelay {
     switch (frame.code) {
       case BackendCode.dataRow: {
         const masker = tracking ? this.tracker.maskerForRow() : undefined;
-        if (masker?.active) return out.add(dataRow(masker.maskRow(readDataRow(frame.body))));
+        if (masker?.active) {
+          if (masker.maskDataRow) return out.add(masker.maskDataRow(frame.body, this.arena));
+          return out.add(dataRow(masker.maskRow(readDataRow(frame.body))));
+        }
         break;
       }
       case BackendCode.rowDescription:

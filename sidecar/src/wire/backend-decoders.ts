@@ -118,6 +118,31 @@ export function readDataRow(body: Buffer): (Buffer | null)[] {
   return cells;
 }
 
+/**
+ * readDataRow without views: where each cell starts in body and its length (-1 for NULL), for
+ * the first `starts.length` cells. Returns the row's cell count; a row with more cells than
+ * room is left unread past its count (the caller refuses it). Malformed rows fail as in
+ * readDataRow.
+ */
+export function readDataRowCells(body: Buffer, starts: Int32Array, lengths: Int32Array): number {
+  if (body.length < 2) throw protocolViolation(SHORT);
+  const count = body.readInt16BE(0);
+  if (count > starts.length) return count;
+  let at = 2;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > body.length) throw protocolViolation(SHORT);
+    const length = body.readInt32BE(at);
+    at += 4;
+    starts[i] = at;
+    lengths[i] = length;
+    if (length === -1) continue;
+    if (length < 0) throw protocolViolation(`negative length ${length} in message`);
+    if (at + length > body.length) throw protocolViolation(SHORT);
+    at += length;
+  }
+  return count;
+}
+
 const SHORT = 'message shorter than its fields';
 
 /** The command tag of a CommandComplete ('C'), such as `SELECT 3`. */

@@ -7,3 +7,4 @@ export * from './message-reader.js';
 export * from './message-writer.js';
 export * from './protocol-violation.js';
 export * from './frame-source.js';
+export * from './message-arena.js';
