@@ -35,11 +35,6 @@ export class RotatingCertificate {
     return new RotatingCertificate(files, logger, pair, stamp);
   }
 
-  /** SHA-256 fingerprint of the certificate served now. */
-  get fingerprint(): string {
-    return this.pair.fingerprint;
-  }
-
   /**
    * The context for a new TLS connection. Runs at each SSLRequest: two stat calls, and a
    * re-read only when either file's inode, mtime or size changed.
