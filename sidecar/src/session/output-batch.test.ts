@@ -28,8 +28,28 @@ describe('OutputBatch', () => {
     expect(batch.empty).toBe(false);
     const { socket, writes } = recordingSocket();
     expect(batch.flushTo(socket)).toBe(true);
-    expect(writes.map(String)).toEqual(['AAAABBBBCCCC', 'xyz', 'DDDD', 'AAAA']);
+    // Small parts in all: copied into one write, in their order.
+    expect(writes.map(String)).toEqual(['AAAABBBBCCCCxyzDDDDAAAA']);
     expect(batch.empty).toBe(true);
+  });
+
+  it('writes large parts one by one, corked, without copying them', () => {
+    const big = Buffer.alloc(20_000, 0x61);
+    const batch = new OutputBatch();
+    batch.add(big);
+    batch.add(Buffer.from('tail'));
+    const writes: Buffer[] = [];
+    let corked = 0;
+    const socket = {
+      write: (bytes: Buffer) => writes.push(bytes) > 0,
+      cork: () => corked++,
+      uncork: () => corked--,
+    } as unknown as Socket;
+    batch.flushTo(socket);
+    expect(writes.length).toBe(2);
+    expect(writes[0]).toBe(big);
+    expect(String(writes[1])).toBe('tail');
+    expect(corked).toBe(0);
   });
 
   it('writes a single run without corking and nothing when empty', () => {

@@ -6,6 +6,9 @@ import type { Socket } from 'node:net';
  * back into one view, so a run of them costs one write and no copy. The merged view is made
  * only when the run ends, not per message.
  */
+/** Parts of a batch up to this size in all are copied into one buffer and written once. */
+const COALESCE_BYTES = 16 * 1024;
+
 export class OutputBatch {
   private parts: Buffer[] = [];
   /** The run being extended: its first message and the end of the last one. */
@@ -37,6 +40,11 @@ export class OutputBatch {
     const parts = this.parts;
     this.parts = [];
     if (parts.length === 1) return socket.write(parts[0] as Buffer);
+    // A few small parts (a masked row between relayed messages): copying them into one
+    // buffer costs less than a stream write each.
+    let total = 0;
+    for (const part of parts) total += part.length;
+    if (total <= COALESCE_BYTES) return socket.write(Buffer.concat(parts, total));
 
     socket.cork();
     let ok = true;
