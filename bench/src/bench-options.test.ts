@@ -10,7 +10,7 @@ describe('parseBenchOptions', () => {
       clients: 8,
       threads: 2,
       scale: 10,
-      targets: ['direct', 'pgbouncer', 'gate', 'gate-enforcing'],
+      targets: ['direct', 'pgbouncer', 'node-relay', 'gate', 'gate-enforcing'],
       modes: ['simple', 'extended', 'prepared'],
       streamRounds: 3,
       streamRows: 1_000_000,

@@ -29,7 +29,7 @@ export const USAGE = `usage: node bench/dist/src/run-bench.js [options]
   --warmup S        unmeasured run per target before the first round (default 2)
   --clients N       pgbench clients (default 8)      --threads N  pgbench threads (default 2)
   --scale N         pgbench -i scale factor (default 10)
-  --targets LIST    comma-separated: direct,pgbouncer,gate,gate-enforcing (default all four)
+  --targets LIST    comma-separated: direct,pgbouncer,node-relay,gate,gate-enforcing (default all)
   --modes LIST      comma-separated: simple,extended,prepared (default all three)
   --stream-rounds N rounds of the streaming SELECT per target, 0 to skip it (default 3)
   --stream-rows N   rows of the streaming scenario's table (default 1000000)

@@ -30,6 +30,7 @@ describe('summarize', () => {
     ...[20_000, 21_000, 19_000].map((tps, i) => sample(i + 1, 'simple', 'pgbouncer', tps)),
     ...[24_000, 24_600, 23_000].map((tps, i) => sample(i + 1, 'simple', 'gate', tps)),
     ...[12_000, 15_500, 9_000].map((tps, i) => sample(i + 1, 'simple', 'gate-enforcing', tps)),
+    ...[16_000, 16_400, 20_000].map((tps, i) => sample(i + 1, 'simple', 'node-relay', tps)),
     sample(1, 'prepared', 'direct', 40_000),
     sample(1, 'prepared', 'pgbouncer', 20_000),
   ];
@@ -49,6 +50,9 @@ describe('summarize', () => {
     expect(simple?.pgbouncerToDirect?.value).toBeCloseTo(2 / 3);
     expect(simple?.enforcingToDirect?.value).toBeCloseTo(0.4);
     expect(simple?.enforcingToPgbouncer?.value).toBeCloseTo(0.6);
+    expect(simple?.nodeRelayToDirect?.value).toBeCloseTo(16_400 / 30_000);
+    expect(simple?.gateToNodeRelay?.value).toBeCloseTo(24_000 / 16_400);
+    expect(prepared?.gateToNodeRelay).toBeUndefined();
     expect(prepared?.gateToDirect).toBeUndefined();
     expect(prepared?.enforcingToDirect).toBeUndefined();
     expect(prepared?.pgbouncerToDirect).toEqual({ value: 0.5, roundMin: 0.5, roundMax: 0.5 });

@@ -3,9 +3,10 @@ import type { QueryMode } from './pgbench-runner.js';
 
 /**
  * The ways to reach the server that the bench compares; gate-enforcing is the gate with
- * guardrails, masking and recording on.
+ * guardrails, masking and recording on. node-relay is the least a relay in Node.js can do
+ * (bytes in, bytes out, nothing parsed): the floor for the gate on the same runtime.
  */
-export const TARGETS = ['direct', 'pgbouncer', 'gate', 'gate-enforcing'] as const;
+export const TARGETS = ['direct', 'pgbouncer', 'node-relay', 'gate', 'gate-enforcing'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** One measured run. */
@@ -51,6 +52,8 @@ export interface ModeSummary {
   pgbouncerToDirect?: Ratio;
   enforcingToDirect?: Ratio;
   enforcingToPgbouncer?: Ratio;
+  nodeRelayToDirect?: Ratio;
+  gateToNodeRelay?: Ratio;
 }
 
 /** The median: robust to the one round a noisy neighbour spoiled. */
@@ -91,6 +94,8 @@ export function summarize(samples: Sample[], modes: readonly QueryMode[]): ModeS
       pgbouncerToDirect: tpsRatio(ofMode, targets, 'pgbouncer', 'direct'),
       enforcingToDirect: tpsRatio(ofMode, targets, 'gate-enforcing', 'direct'),
       enforcingToPgbouncer: tpsRatio(ofMode, targets, 'gate-enforcing', 'pgbouncer'),
+      nodeRelayToDirect: tpsRatio(ofMode, targets, 'node-relay', 'direct'),
+      gateToNodeRelay: tpsRatio(ofMode, targets, 'gate', 'node-relay'),
     };
   });
 }
@@ -161,6 +166,8 @@ export function formatSummary(summaries: ModeSummary[]): string {
       ['pgbouncer/direct', summary.pgbouncerToDirect],
       ['enforcing/direct', summary.enforcingToDirect],
       ['enforcing/pgbouncer', summary.enforcingToPgbouncer],
+      ['node-relay/direct', summary.nodeRelayToDirect],
+      ['gate/node-relay', summary.gateToNodeRelay],
     ];
     for (const [name, r] of named) {
       if (r === undefined) continue;

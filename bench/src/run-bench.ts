@@ -13,6 +13,7 @@ import type { Sample, Target } from './bench-report.js';
 import { formatSummary, summarize } from './bench-report.js';
 import { formatProfile, summarizeProfileFile } from './cpu-profile-summary.js';
 import { startGate } from './gate-process.js';
+import { startNodeRelay } from './node-relay.js';
 import { startPgBouncer } from './pgbouncer-process.js';
 import type { Endpoint, PgbenchRun } from './pgbench-runner.js';
 import { runPgbench } from './pgbench-runner.js';
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   );
   say(formatSummary(summary));
   say(
-    'proxy CPU us/tx: CPU time PgBouncer or the gate used per transaction, user + system ' +
+    'proxy CPU us/tx: CPU time the proxy (PgBouncer, the Node relay, the gate) used per transaction, user + system ' +
       '(user part in parentheses)',
   );
 
@@ -137,6 +138,16 @@ async function setUp(options: BenchOptions, cleanups: Cleanup[], profileDir: str
     };
     setup.versions['pgbouncer'] = bouncer.version;
     say(`PgBouncer (session mode) on ${bouncer.host}:${bouncer.port}`);
+  }
+
+  if (options.targets.includes('node-relay')) {
+    const relay = await startNodeRelay(server);
+    cleanups.push(() => relay.stop());
+    setup.endpoints['node-relay'] = {
+      ...endpointOf(relay.host, relay.port, server),
+      proxyPid: relay.pid,
+    };
+    say(`bare Node.js relay on ${relay.host}:${relay.port}`);
   }
 
   const minter =
