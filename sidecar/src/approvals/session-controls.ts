@@ -346,7 +346,7 @@ export class SessionControls {
     if (typeof (masker as Partial<CountingMasker> | undefined)?.takeCounts !== 'function') return;
     for (const { rule, count } of (masker as CountingMasker).takeCounts()) {
       this.maskedCounts.set(rule, (this.maskedCounts.get(rule) ?? 0) + count);
-      this.options.metrics?.rowsMasked.inc({ data_source: this.dataSource, rule }, count);
+      this.options.metrics?.rowsMasked.labels(this.dataSource, rule).inc(count);
     }
   }
 

@@ -90,7 +90,7 @@ export function createGateMetrics(options: GateMetricsOptions = {}): GateMetrics
       labelNames: ['data_source', 'decision', 'rule'],
       registers,
     }),
-    rowsMasked: new Counter({
+    rowsMasked: new TallyCounter({
       name: 'portcullis_rows_masked_total',
       help: 'Result rows with at least one masked value, by masking rule.',
       labelNames: ['data_source', 'rule'],
