@@ -568,6 +568,32 @@ describe('injection through the real API server', () => {
     expect(masking.rules).toEqual([{ detector: 'email', strategy: 'redact' }]);
     expect(Date.now() - started).toBeLessThan(10_000);
 
+    // A row limit is split between the pods the policy selects: the bundle says how many.
+    const limited = operatorCall('/v1/bundle?wait=20s', token, ca, undefined, {
+      'if-none-match': changed.body.version as string,
+    });
+    await api.patch(`${GROUP}/namespaces/${APP_NS}/accesspolicies/orders-rw`, {
+      spec: { limits: { rowsPerMinute: 600 } },
+    });
+    const shared = (await limited).body as { rowShares: Record<string, number> };
+    const policyNow = await api.get<{
+      spec: { workloadSelector: { matchLabels: Record<string, string> } };
+    }>(`${GROUP}/namespaces/${APP_NS}/accesspolicies/orders-rw`);
+    const selector = Object.entries(policyNow.spec.workloadSelector.matchLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const pods = await api.get<{ items: { status?: { phase?: string } }[] }>(
+      `/api/v1/namespaces/${APP_NS}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    const running = pods.items.filter(
+      (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
+    expect(running.length).toBeGreaterThan(0);
+    expect(shared.rowShares).toEqual({ 'orders-rw': running.length });
+    await api.patch(`${GROUP}/namespaces/${APP_NS}/accesspolicies/orders-rw`, {
+      spec: { limits: { rowsPerMinute: null } },
+    });
+
     const plain = await api.get(`/api/v1/namespaces/${APP_NS}/pods/plain`);
     const stolen = await saToken(APP_NS, 'orders', { audience: 'portcullis.dev', pod: plain });
     expect((await operatorCall('/v1/bundle', stolen, ca)).status).toBe(403);

@@ -345,6 +345,30 @@ describe('rows per minute', () => {
     expect((await a.query('SELECT 1 WHERE false')).rowCount).toBe(0);
   });
 
+  it('is split between the pods sharing the policy, and follows them as they come and go', async () => {
+    const total = await count('SELECT count(*) FROM orders');
+    // Four pods share 4 x (total - 2) rows: this one lets total - 2 through, not the table.
+    const limit = 4 * (total - 2);
+    const started = await startControlledGate(
+      upstream,
+      { limits: { rowsPerMinute: limit } },
+      { rowShare: 4 },
+    );
+    gates.push(started);
+    const c = await client(started);
+    const error = (await c
+      .query('SELECT id FROM orders')
+      .catch((e: unknown) => e)) as pg.DatabaseError;
+    expect(error.code).toBe('53400');
+    expect(error.message).toContain(`${limit} rows per minute`);
+    expect(error.message).toContain(`${total - 2} of them through this pod (4 pods share it)`);
+
+    // Three of the pods went away: the same session may now read the whole limit in the minute.
+    started.shareRows(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await c.query('SELECT id FROM orders')).rowCount).toBe(total);
+  });
+
   it('counts the rows of COPY TO STDOUT, and cuts the copy over the budget', async () => {
     const g = await gate({ limits: { rowsPerMinute: 3 } });
     const r = await RawClient.connect(g.port);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AccessPolicy, DataSource } from '@portcullis/crds';
 import type { CachedPod } from '../kube/cache.js';
 import type { CacheView } from '../webhooks/cache-view.js';
+import { countSelectedPods } from '../controllers/policy-evaluation.js';
 import { selectorMatches } from '../webhooks/label-selector.js';
 
 /**
@@ -14,6 +15,12 @@ export interface PolicyBundle {
   policies: AccessPolicy[];
   /** Secret data by Secret name (the pod's namespace), only the keys referenced. */
   secrets: Record<string, Record<string, string>>;
+  /**
+   * For each policy with a rows-per-minute limit, the number of pods its workloadSelector
+   * selects: each pod's gate enforces its share of the limit, so that an identity's sessions
+   * on all those pods together stay within it.
+   */
+  rowShares: Record<string, number>;
 }
 
 // Status and bookkeeping metadata change without changing what the gate enforces; leaving
@@ -26,6 +33,11 @@ function trimmed<T extends DataSource | AccessPolicy>(object: T): T {
     metadata: { name, namespace, uid, generation, labels },
     spec: object.spec,
   } as T;
+}
+
+/** Does this policy limit rows per minute (and so share the limit between its pods)? */
+export function limitsRows(policy: AccessPolicy): boolean {
+  return policy.spec.limits.rowsPerMinute !== undefined;
 }
 
 /** The bundle for one pod, from the cache as it is now. */
@@ -73,10 +85,18 @@ export function buildBundle(cache: CacheView, pod: CachedPod): PolicyBundle {
     secrets[name] = picked;
   }
 
+  const rowShares: Record<string, number> = {};
+  const pods = policies.some(limitsRows) ? cache.listPods(namespace) : [];
+  for (const p of policies.filter(limitsRows)) {
+    // The asking pod runs a gate whatever its phase says: it counts at least itself.
+    rowShares[p.metadata.name] = Math.max(1, countSelectedPods(p, pods));
+  }
+
   const content = {
     dataSources: dataSources.map(trimmed),
     policies: policies.map(trimmed),
     secrets,
+    rowShares,
   };
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('base64url');
   return { version: `"${hash.slice(0, 27)}"`, ...content };

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { AccessPolicy } from '@portcullis/crds';
+import type { CachedPod } from '../kube/cache.js';
 import { MemoryCache } from '../webhooks/memory-cache.js';
 import { startHttpsServer, type RunningHttpsServer } from '../webhooks/server.js';
 import {
@@ -169,6 +170,36 @@ describe('GET /v1/bundle', () => {
     const res = await get('?wait=300ms', { 'if-none-match': first.headers.etag! });
     clearTimeout(unrelated);
     expect(res.status).toBe(304);
+  });
+
+  it('gives each row-limited policy the number of pods sharing its limit', async () => {
+    const limited = policy(
+      'orders-rw',
+      'orders',
+      { app: 'orders' },
+      { limits: { rowsPerMinute: 1000 } },
+    );
+    cache.put('AccessPolicy', limited);
+    cache.put('Pod', injectedPod('orders-2'));
+    // A finished pod runs no gate, and a pod of another app is not selected.
+    const done = injectedPod('orders-3');
+    cache.put('Pod', { ...done, status: { phase: 'Succeeded' } } as CachedPod);
+    cache.put('Pod', injectedPod('billing-1', { app: 'billing' }));
+    const first = await get();
+    expect((first.body as PolicyBundle).rowShares).toEqual({ 'orders-rw': 2 });
+
+    // One more replica: the long poll answers with the new share, though nothing the pod's
+    // own bundle lists changed.
+    const waiting = get('?wait=10s', { 'if-none-match': first.headers.etag! });
+    setTimeout(() => cache.put('Pod', injectedPod('orders-4')), 50);
+    const next = await waiting;
+    expect(next.status).toBe(200);
+    expect((next.body as PolicyBundle).rowShares).toEqual({ 'orders-rw': 3 });
+  });
+
+  it('lists no share for a policy without a row limit', async () => {
+    const bundle = (await get()).body as PolicyBundle;
+    expect(bundle.rowShares).toEqual({});
   });
 
   it('drops a withdrawn policy from the next bundle', async () => {

@@ -1,7 +1,8 @@
 import express, { type Response } from 'express';
 import type { Logger } from 'pino';
 import type { CacheView } from '../webhooks/cache-view.js';
-import { buildBundle, type PolicyBundle } from './bundle-content.js';
+import type { CacheChange } from '../kube/cache.js';
+import { buildBundle, limitsRows, type PolicyBundle } from './bundle-content.js';
 import { clientGoneSignal, parseWait, touches, waitForCache } from './cache-wait.js';
 import { authenticateSidecar, SidecarAuthError, type SidecarAuthDeps } from './sidecar-auth.js';
 
@@ -56,7 +57,14 @@ export function bundleRouter(options: BundleRouterOptions): express.Router {
         const next = current();
         return next === 'gone' || next.version !== known ? next : undefined;
       };
-      const relevant = touches(caller.namespace, caller.podName);
+      // Other pods come and go too: they change the shares of row limits (rowShares).
+      const own = touches(caller.namespace, caller.podName);
+      const namespaced = touches(caller.namespace);
+      const relevant = (change: CacheChange) =>
+        own(change) ||
+        (change.kind === 'Pod' &&
+          namespaced(change) &&
+          cache.listPolicies(caller.namespace).some(limitsRows));
       bundle = (await waitForCache(cache, changed, waitMs, gone, relevant)) ?? bundle;
     }
     if (gone.aborted) return;

@@ -35,18 +35,25 @@ function notReady(reason: string, message: string): ConditionUpdate {
 }
 
 /**
- * Decides a policy's Ready condition, in order: its DataSource exists and is Ready, the
- * granted role is one the DataSource lists as grantable, and no other policy could apply to
- * the same session. Also counts the running or pending pods its workloadSelector selects.
+ * The running or pending pods a policy's workloadSelector selects. Pods that have finished (a
+ * completed Job's, say) no longer run a sidecar to apply it.
  */
-export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings): PolicyEvaluation {
-  // Pods that have finished (a completed Job's, say) no longer run a sidecar to apply it.
-  const selectedPods = around.pods.filter(
+export function countSelectedPods(policy: AccessPolicy, pods: readonly CachedPod[]): number {
+  return pods.filter(
     (pod) =>
       pod.status?.phase !== 'Succeeded' &&
       pod.status?.phase !== 'Failed' &&
       selectorMatches(policy.spec.workloadSelector, pod.metadata?.labels),
   ).length;
+}
+
+/**
+ * Decides a policy's Ready condition, in order: its DataSource exists and is Ready, the
+ * granted role is one the DataSource lists as grantable, and no other policy could apply to
+ * the same session. Also counts the running or pending pods its workloadSelector selects.
+ */
+export function evaluatePolicy(policy: AccessPolicy, around: PolicySurroundings): PolicyEvaluation {
+  const selectedPods = countSelectedPods(policy, around.pods);
   // The same rule the validating webhook applies, so status and admission never disagree.
   const overlaps = around.policies
     .filter((other) => other.metadata.name !== policy.metadata.name)

@@ -13,6 +13,7 @@ export type CacheView = Pick<
   | 'getDataSource'
   | 'getAccessRequest'
   | 'getPod'
+  | 'listPods'
   | 'getSecretData'
   | 'onChange'
 >;

@@ -56,6 +56,10 @@ export class MemoryCache implements CacheView {
     return this.stores.Pod.get(namespace, name);
   }
 
+  listPods(namespace?: string): CachedPod[] {
+    return this.stores.Pod.list(namespace);
+  }
+
   getSecretData(namespace: string, name: string): Record<string, Buffer> | undefined {
     const secret = this.stores.Secret.get(namespace, name);
     if (secret === undefined) return undefined;

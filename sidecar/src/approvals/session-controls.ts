@@ -77,6 +77,9 @@ export class SessionControls {
   private readonly policyName: string;
   private readonly identityName: string;
   private readonly rowsPerMinute: number | undefined;
+  /** This gate's part of rowsPerMinute: the limit split evenly between the pods sharing it. */
+  private rowsPerMinuteHere: number | undefined;
+  private rowShare = 1;
   private readonly thresholds: boolean;
   /** This identity's shared window, held while the session lives (when a limit applies). */
   private readonly budget: { window: RowWindow; release: () => void } | undefined;
@@ -94,6 +97,7 @@ export class SessionControls {
     this.identityName = identity.name;
     this.dataSource = decision.dataSource.metadata.name;
     this.rowsPerMinute = decision.policy.spec.limits.rowsPerMinute;
+    this.shareRows(decision.rowShare);
     const rules = decision.policy.spec.approval?.rules ?? [];
     this.thresholds = rules.some((rule) => rule.rowsOver !== undefined);
     if (this.rowsPerMinute !== undefined) this.budget = options.budgets.hold(identity.name);
@@ -126,6 +130,17 @@ export class SessionControls {
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(this.recorder ? { recorder: this.recorder } : {}),
     });
+  }
+
+  /**
+   * The number of pods sharing the policy's rows-per-minute limit changed (pods came or
+   * went): this gate now allows its new part, rounded down, and at least one row.
+   */
+  shareRows(pods: number): void {
+    this.rowShare = Math.max(1, Math.floor(pods));
+    const limit = this.rowsPerMinute;
+    this.rowsPerMinuteHere =
+      limit === undefined ? undefined : Math.max(1, Math.floor(limit / this.rowShare));
   }
 
   /** Whether the relay should hand over each delivered row (the recording keeps rows). */
@@ -209,9 +224,13 @@ export class SessionControls {
     if (result !== undefined && this.overThreshold(result)) {
       return { kind: 'hold', decision: this.holdRows(result) };
     }
-    if (this.budget !== undefined && this.rowsPerMinute !== undefined) {
-      if (!this.budget.window.take(this.rowsPerMinute)) {
-        this.recorder?.emit('limit', { rule: 'limits.rowsPerMinute', limit: this.rowsPerMinute });
+    if (this.budget !== undefined && this.rowsPerMinuteHere !== undefined) {
+      if (!this.budget.window.take(this.rowsPerMinuteHere)) {
+        this.recorder?.emit('limit', {
+          rule: 'limits.rowsPerMinute',
+          limit: this.rowsPerMinute,
+          ...(this.rowShare > 1 ? { here: this.rowsPerMinuteHere, pods: this.rowShare } : {}),
+        });
         return { kind: 'cut', error: this.rowLimitError() };
       }
     }
@@ -318,7 +337,8 @@ export class SessionControls {
   }
 
   private rowLimitError(): GateError {
-    return rowLimitExceeded(this.policyName, this.identityName, this.rowsPerMinute ?? 0);
+    const share = { pods: this.rowShare, here: this.rowsPerMinuteHere ?? 0 };
+    return rowLimitExceeded(this.policyName, this.identityName, this.rowsPerMinute ?? 0, share);
   }
 
   private checked(

@@ -52,7 +52,8 @@ export class RowWindow {
  * process. The window is the last 60 seconds in one-second buckets: a row counts from the
  * second it was delivered until 60 seconds later, so a caller who spent the budget gets it
  * back gradually, never all at once at a minute boundary.
- * NOTE: the budget is per gate process; an identity using several pods gets one per pod.
+ * In Kubernetes the pods a policy selects split its limit evenly (the operator counts them):
+ * together they stay within it, and each caps what one pod lets through at its part.
  */
 export class RowBudgets {
   private readonly windows = new Map<string, RowWindow>();
@@ -115,12 +116,22 @@ export function coarseClock(): () => number {
   return () => coarseNow;
 }
 
-/** The error a client gets when its identity went over its rows-per-minute budget. */
-export function rowLimitExceeded(policy: string, identity: string, limit: number): GateError {
+/**
+ * The error a client gets when its identity went over its rows-per-minute budget; share says
+ * how many pods split the limit and this gate's part, when more than one does.
+ */
+export function rowLimitExceeded(
+  policy: string,
+  identity: string,
+  limit: number,
+  share: { pods: number; here: number } = { pods: 1, here: limit },
+): GateError {
+  const split =
+    share.pods > 1 ? `, ${share.here} of them through this pod (${share.pods} pods share it)` : '';
   return new GateError({
     sqlstate: ROW_LIMIT_SQLSTATE,
     message:
-      `row limit reached: ${identity} may read ${limit} rows per minute across its sessions ` +
+      `row limit reached: ${identity} may read ${limit} rows per minute across its sessions${split} ` +
       `(policy ${policy}, rule limits.rowsPerMinute); the query was cancelled`,
     detail: `policy ${policy}, rule limits.rowsPerMinute`,
     hint: 'wait for the budget to refill, or narrow the query',

@@ -9,6 +9,11 @@ import type { PolicySnapshot } from './policy-source.js';
 export interface Decision {
   policy: AccessPolicy;
   dataSource: DataSource;
+  /**
+   * How many pods share the policy's rows-per-minute limit (PolicySnapshot.rowShares): this
+   * gate enforces its part of it. 1 when the snapshot does not say.
+   */
+  rowShare: number;
 }
 
 // Objects without a namespace (standalone YAML) live in "default", as kubectl would put them.
@@ -70,5 +75,9 @@ export function decide(snapshot: PolicySnapshot, identity: Identity, dataSource:
       hint: 'Overlapping policies are refused; narrow their subjects so that one applies.',
     });
   }
-  return { policy, dataSource: source };
+  return {
+    policy,
+    dataSource: source,
+    rowShare: snapshot.rowShares?.get(policy.metadata.name) ?? 1,
+  };
 }

@@ -100,6 +100,24 @@ describe('OperatorPolicySource', () => {
     expect(server.tokens).toEqual(['Bearer token-1']);
   });
 
+  it('reads how many pods share each row limit, and none from an operator that sends none', async () => {
+    const plain = await makeSource().start();
+    expect(plain.rowShares).toEqual(new Map());
+    await source?.stop();
+
+    server.current = { ...bundle('"v2"', 'one'), rowShares: { 'orders-rw': 3 } };
+    const shared = await makeSource().start();
+    expect(shared.rowShares).toEqual(new Map([['orders-rw', 3]]));
+  });
+
+  it.each([[{ 'orders-rw': 0 }], [{ 'orders-rw': 1.5 }], [{ 'orders-rw': '2' }], [[3]]])(
+    'refuses a bundle whose row shares are malformed: %p',
+    async (rowShares) => {
+      server.current = { ...bundle('"v2"', 'one'), rowShares };
+      await expect(makeSource({ startTimeoutMs: 300 }).start()).rejects.toThrow();
+    },
+  );
+
   it('receives a change through the long-poll, with the token reread from its file', async () => {
     const s = makeSource();
     await s.start();

@@ -48,6 +48,7 @@ interface BundleBody {
   dataSources?: unknown;
   policies?: unknown;
   secrets?: unknown;
+  rowShares?: unknown;
 }
 
 type FetchResult = { changed: false } | { changed: true; snapshot: PolicySnapshot };
@@ -199,7 +200,24 @@ function toSnapshot(body: BundleBody): PolicySnapshot {
     dataSources: body.dataSources.map((ds) => dataSourceSchema.parse(ds)),
     policies: body.policies.map((p) => accessPolicySchema.parse(p)),
     secrets,
+    rowShares: readRowShares(body.rowShares),
   };
+}
+
+// An operator older than row shares sends none: each gate then enforces the whole limit.
+function readRowShares(value: unknown): Map<string, number> {
+  const shares = new Map<string, number>();
+  if (value === undefined) return shares;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PolicyFetchError('the row shares of the bundle are malformed');
+  }
+  for (const [policy, pods] of Object.entries(value)) {
+    if (typeof pods !== 'number' || !Number.isSafeInteger(pods) || pods < 1) {
+      throw new PolicyFetchError(`the row share of policy ${policy} is malformed`);
+    }
+    shares.set(policy, pods);
+  }
+  return shares;
 }
 
 function emptySnapshot(version: string): PolicySnapshot {

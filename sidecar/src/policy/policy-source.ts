@@ -11,6 +11,11 @@ export interface PolicySnapshot {
   secrets: Map<string, Record<string, string>>;
   /** Changes whenever anything in the snapshot changes (ETag-like). */
   version: string;
+  /**
+   * Pods sharing each row-limited policy's rows-per-minute limit, by policy name (the
+   * operator counts the pods the policy selects). Absent in standalone mode: one gate alone.
+   */
+  rowShares?: ReadonlyMap<string, number>;
 }
 
 /**

@@ -155,6 +155,8 @@ export class GateSession {
     try {
       const next = decide(snapshot, identity, this.options.dataSource);
       still = qualifiedName(next.policy) === policy && sameSpec(next, decision);
+      // Pods came or went: the row limit's split changes, the session goes on.
+      if (still) this.controls?.shareRows(next.rowShare);
     } catch (error) {
       if (!(error instanceof GateError)) throw error;
     }

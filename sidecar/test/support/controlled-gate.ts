@@ -6,6 +6,7 @@ import { standaloneControls } from '../../src/approvals/standalone-controls.js';
 import { parseWorkloadIdentity } from '../../src/identity/workload-identity.js';
 import { createGateMetrics, type GateMetrics } from '../../src/observability/gate-metrics.js';
 import { FilePolicySource } from '../../src/policy/file-source.js';
+import type { PolicySnapshot, PolicySource } from '../../src/policy/policy-source.js';
 import { Gate } from '../../src/session/gate.js';
 import { testLogger, type Upstream } from './gate-fixture.js';
 import { testManifests } from './manifests.js';
@@ -26,6 +27,11 @@ export interface ControlledGate {
   recordFile: string;
   metrics: GateMetrics;
   url: () => string;
+  /**
+   * Says that this many pods share each row-limited policy, as the operator's bundle would
+   * (PolicySnapshot.rowShares); a new snapshot reaches the gate's sessions.
+   */
+  shareRows: (pods: number) => void;
   /** Stops the gate and flushes the recording; the directory stays until cleanup(). */
   stop: () => Promise<void>;
   cleanup: () => Promise<void>;
@@ -38,7 +44,7 @@ export const approver = userInfo().username;
 export async function startControlledGate(
   upstream: Upstream,
   policy: ControlledPolicy,
-  options: { record?: boolean } = {},
+  options: { record?: boolean; rowShare?: number } = {},
 ): Promise<ControlledGate> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-controlled-'));
   const policies = join(dir, 'policies');
@@ -48,7 +54,10 @@ export async function startControlledGate(
   await writeFile(join(policies, 'policies.yaml'), manifests(upstream, policy));
 
   const logger = testLogger();
-  const source = new FilePolicySource({ dir: policies, logger, watch: false });
+  const source = new SharedRowsSource(
+    new FilePolicySource({ dir: policies, logger, watch: false }),
+    options.rowShare,
+  );
   const metrics = createGateMetrics({ processMetrics: false });
   const controls = standaloneControls({
     policies: () => source.current(),
@@ -80,6 +89,7 @@ export async function startControlledGate(
     recordFile,
     metrics,
     url: () => `postgresql://app:workload@127.0.0.1:${port}/app`,
+    shareRows: (pods) => source.share(pods),
     stop,
     cleanup: async () => {
       await stop();
@@ -106,4 +116,45 @@ export function manifests(upstream: Upstream, policy: ControlledPolicy): string 
 interface Manifest {
   kind: string;
   spec: Record<string, unknown>;
+}
+
+/**
+ * A file source whose snapshots say how many pods share each row-limited policy, as the
+ * operator's bundle does in Kubernetes mode (without a share: what the files say alone).
+ */
+class SharedRowsSource implements PolicySource {
+  private readonly listeners = new Set<(next: PolicySnapshot) => void>();
+  private changes = 0;
+
+  constructor(
+    private readonly files: FilePolicySource,
+    private pods: number | undefined,
+  ) {}
+
+  async start(): Promise<PolicySnapshot> {
+    await this.files.start();
+    return this.current();
+  }
+
+  current(): PolicySnapshot {
+    const snapshot = this.files.current();
+    if (this.pods === undefined) return snapshot;
+    const rowShares = new Map(snapshot.policies.map((p) => [p.metadata.name, this.pods ?? 1]));
+    return { ...snapshot, rowShares, version: `${snapshot.version}+${this.changes}` };
+  }
+
+  onChange(listener: (next: PolicySnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  share(pods: number): void {
+    this.pods = pods;
+    this.changes++;
+    for (const listener of this.listeners) listener(this.current());
+  }
+
+  stop(): Promise<void> {
+    return this.files.stop();
+  }
 }
