@@ -1,8 +1,9 @@
-import type { Source } from './lineage/lineage-types.js';
+import { ANY_RELATION, ANY_SOURCE, type Source } from './lineage/lineage-types.js';
 
 /**
  * A DataSource's `classification` map, indexed for lineage sources: `schema.table.column`,
- * the whole row `schema.table.*`, and both with `?` for a schema the statement left open.
+ * the whole row `schema.table.*`, and both with `?` for a schema the statement left open;
+ * ANY_SOURCE and ANY_RELATION (an opaque function call) carry every kind.
  */
 export class ClassificationIndex {
   private readonly bySource = new Map<string, Set<string>>();
@@ -18,6 +19,8 @@ export class ClassificationIndex {
     for (const [column, kind] of Object.entries(classification)) {
       const [schema, table, name] = column.split('.') as [string, string, string];
       kinds.add(kind);
+      add(this.bySource, ANY_SOURCE, kind);
+      add(this.byRelation, ANY_RELATION, kind);
       relations.set(`${schema}.${table}`, { schema, name: table });
       for (const key of [`${schema}.${table}.${name}`, `?.${table}.${name}`])
         add(this.bySource, key, kind);

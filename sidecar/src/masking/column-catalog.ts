@@ -1,5 +1,7 @@
 import { parseSync } from 'libpg-query';
-import type { RelationLookup, RelationShape } from './lineage/lineage-types.js';
+import { FUNCTIONS_BY_NAME, functionRows } from './function-rows.js';
+import { functionNames, SYSTEM_SCHEMAS, type FunctionName } from './lineage/function-names.js';
+import type { FunctionShape, RelationLookup, RelationShape } from './lineage/lineage-types.js';
 import { relationNames, type RelationName } from './lineage/relation-names.js';
 import { parsedStatements } from './lineage/statement-lineage.js';
 
@@ -30,8 +32,9 @@ export class CatalogError extends Error {
   }
 }
 
-// Views on views are followed this deep.
-// NOTE: a view nested deeper is analysed as a table, so its computed columns pass as plain.
+// Views on views, and the functions their definitions and function bodies call, are read this
+// deep. NOTE: a view nested deeper is analysed as a table, so its computed columns pass as
+// plain (a function that deep is unknown, hence opaque).
 const VIEW_DEPTH = 8;
 
 interface Relation extends RelationShape {
@@ -62,15 +65,21 @@ const STRING_TYPES = `
    where t.oid = any($1::oid[]) and coalesce(b.typcategory, t.typcategory) = 'S'`;
 
 /**
- * Table and column names by OID and by name, for one DataSource, cached until invalidate().
- * Column origins in RowDescription (table OID, attribute number) resolve through it, and lineage
- * analysis reads table column lists from it (RelationLookup).
+ * Table and column names by OID and by name, and functions by name, for one DataSource, cached
+ * until invalidate(). Column origins in RowDescription (table OID, attribute number) resolve
+ * through it, and lineage analysis reads table column lists and function bodies from it
+ * (RelationLookup).
  */
 export class ColumnCatalog implements RelationLookup {
   private relations = new Map<number, Relation>();
   /** The same relations by name, in every schema. */
   private byName = new Map<string, Relation[]>();
   private namesLoaded = new Set<string>();
+  /** User-defined overloads by name, in every schema but the system ones. */
+  private functionsByName = new Map<string, FunctionShape[]>();
+  /** Names that have an overload in pg_catalog or information_schema. */
+  private systemFunctions = new Set<string>();
+  private functionsLoaded = new Set<string>();
   private typesChecked = new Map<number, boolean>();
   private textTypeSet: ReadonlySet<number> = new Set();
   private generation = 0;
@@ -89,6 +98,9 @@ export class ColumnCatalog implements RelationLookup {
     this.relations = new Map();
     this.byName = new Map();
     this.namesLoaded = new Set();
+    this.functionsByName = new Map();
+    this.systemFunctions = new Set();
+    this.functionsLoaded = new Set();
     this.typesChecked = new Map();
     this.textTypeSet = new Set();
     this.generation++;
@@ -96,8 +108,11 @@ export class ColumnCatalog implements RelationLookup {
   }
 
   /** Has loadNames() read all of these already (so that it would read nothing)? */
-  hasNames(names: readonly RelationName[]): boolean {
-    return names.every((n) => this.namesLoaded.has(n.name));
+  hasNames(names: readonly RelationName[], functions: readonly FunctionName[] = []): boolean {
+    return (
+      names.every((n) => this.namesLoaded.has(n.name)) &&
+      functions.every((f) => this.functionsLoaded.has(f.name) || isSystem(f.schema))
+    );
   }
 
   /** Loads the relations with these OIDs (RowDescription table OIDs; 0 is skipped). */
@@ -108,22 +123,40 @@ export class ColumnCatalog implements RelationLookup {
   }
 
   /**
-   * Loads the relations a statement names, in every schema (unqualified names may be any), and
-   * the relations the definitions of views among them name, down to VIEW_DEPTH levels.
+   * Loads the relations and functions a statement names, in every schema (unqualified names
+   * may be any), then those that the definitions of views and the bodies of SQL functions
+   * among them name, down to VIEW_DEPTH levels: at most one query for relations and one for
+   * functions per level.
    */
-  async loadNames(query: CatalogQuery, names: readonly RelationName[]): Promise<void> {
-    let pending = names.map((n) => n.name);
-    for (let depth = 0; depth < VIEW_DEPTH && pending.length > 0; depth++) {
-      const missing = [...new Set(pending)].filter((n) => !this.namesLoaded.has(n));
-      if (missing.length === 0) return;
-      const generation = await this.load(query, BY_NAME, missing);
-      if (generation !== this.generation) return;
-      for (const name of missing) this.namesLoaded.add(name);
-      this.changes++;
-      pending = missing
-        .flatMap((name) => this.byName.get(name) ?? [])
-        .filter((r) => r.view !== undefined && r.view !== null)
-        .flatMap((r) => relationNames(r.view).map((n) => n.name));
+  async loadNames(
+    query: CatalogQuery,
+    names: readonly RelationName[],
+    functions: readonly FunctionName[] = [],
+  ): Promise<void> {
+    let relations = names.map((n) => n.name);
+    let calls = functions.filter((f) => !isSystem(f.schema)).map((f) => f.name);
+    for (let depth = 0; depth < VIEW_DEPTH; depth++) {
+      const missing = [...new Set(relations)].filter((n) => !this.namesLoaded.has(n));
+      const missingCalls = [...new Set(calls)].filter((n) => !this.functionsLoaded.has(n));
+      if (missing.length === 0 && missingCalls.length === 0) return;
+
+      if (missing.length > 0) {
+        const generation = await this.load(query, BY_NAME, missing);
+        if (generation !== this.generation) return;
+        for (const name of missing) this.namesLoaded.add(name);
+        this.changes++;
+      }
+      if (missingCalls.length > 0 && !(await this.loadFunctions(query, missingCalls))) return;
+
+      const trees = [
+        ...missing.flatMap((name) => this.byName.get(name) ?? []).map((r) => r.view),
+        ...missingCalls.flatMap((name) => this.functionsByName.get(name) ?? []).map((f) => f.body),
+      ].filter((tree) => tree !== undefined && tree !== null);
+      relations = trees.flatMap((tree) => relationNames(tree).map((n) => n.name));
+      calls = trees
+        .flatMap((tree) => functionNames(tree))
+        .filter((f) => !isSystem(f.schema))
+        .map((f) => f.name);
     }
   }
 
@@ -170,6 +203,35 @@ export class ColumnCatalog implements RelationLookup {
     if (schema !== undefined) return all.filter((r) => r.schema === schema);
     const system = all.filter((r) => r.schema === 'pg_catalog');
     return system.length > 0 ? system : all;
+  }
+
+  /**
+   * The user-defined overloads of a function name, filtered by schema when qualified; empty
+   * for a built-in one; undefined when loadNames() has not read the name or found nothing.
+   */
+  functions(schema: string | undefined, name: string): readonly FunctionShape[] | undefined {
+    if (isSystem(schema)) return [];
+    if (!this.functionsLoaded.has(name)) return undefined;
+    const all = this.functionsByName.get(name) ?? [];
+    const hits = schema === undefined ? all : all.filter((f) => f.schema === schema);
+    if (hits.length > 0) return hits;
+    return schema === undefined && this.systemFunctions.has(name) ? [] : undefined;
+  }
+
+  // Reads every overload of these names; false when invalidate() came in between.
+  private async loadFunctions(query: CatalogQuery, names: string[]): Promise<boolean> {
+    const generation = this.generation;
+    const rows = await this.run(query, FUNCTIONS_BY_NAME, [names]);
+    if (generation !== this.generation) return false;
+    const { user, system } = functionRows(rows);
+    for (const name of names) {
+      const overloads = user.filter((f) => f.name === name);
+      this.functionsByName.set(name, overloads);
+      if (system.has(name)) this.systemFunctions.add(name);
+      this.functionsLoaded.add(name);
+    }
+    this.changes++;
+    return true;
   }
 
   private async load(query: CatalogQuery, sql: string, keys: string[]): Promise<number> {
@@ -221,6 +283,10 @@ export class ColumnCatalog implements RelationLookup {
       throw new CatalogError('reading column names from the catalog failed', { cause: error });
     }
   }
+}
+
+function isSystem(schema: string | undefined): boolean {
+  return schema !== undefined && SYSTEM_SCHEMAS.has(schema);
 }
 
 // The parse tree of a view's defining query; null (fail closed) when it cannot be parsed.

@@ -8,7 +8,7 @@ import {
   type OriginLookup,
 } from './column-verdicts.js';
 import { buildDetectorMask, type DetectorRule } from './detector-mask.js';
-import type { OutputItem, StatementLineage } from './lineage/lineage-types.js';
+import { ANY_SOURCE, type OutputItem, type StatementLineage } from './lineage/lineage-types.js';
 import { derivedStrategy, indexRules, ruleForKinds, type IndexedRule } from './masking-rules.js';
 import { typeClass } from './pg-types.js';
 import {
@@ -182,6 +182,7 @@ function matchesColumn(qualified: string, sources: readonly string[]): boolean {
   const [, table, column] = qualified.split('.');
   return sources.some(
     (s) =>
+      s === ANY_SOURCE ||
       s === qualified ||
       s === `?.${table}.${column}` ||
       s === `${qualified.slice(0, qualified.lastIndexOf('.'))}.*` ||

@@ -2,6 +2,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import type { Logger } from 'pino';
 import { CatalogError, type CatalogQuery, type ColumnCatalog } from './column-catalog.js';
 import { planCopyOut, type CopyPlan } from './copy-plan.js';
+import { calledName, functionNames, type FunctionName } from './lineage/function-names.js';
 import { nodeOf } from './lineage/parse-tree.js';
 import { relationNames, type RelationName } from './lineage/relation-names.js';
 import {
@@ -9,7 +10,7 @@ import {
   statementLineage,
   type AnalysedStatement,
 } from './lineage/statement-lineage.js';
-import type { StatementLineage } from './lineage/lineage-types.js';
+import type { FunctionShape, RelationLookup, StatementLineage } from './lineage/lineage-types.js';
 import {
   checkStatement,
   planRows,
@@ -61,15 +62,26 @@ export class SessionMasking {
   private readonly cursors = new Map<string, StatementLineage>();
   private readonly prepared = new Map<string, StatementLineage>();
   private readonly parsed = new Map<string, MaskedStatement>();
-  private readonly analyses = new WeakMap<
-    object,
-    { version: number; statement: MaskedStatement }
-  >();
+  private analyses = new WeakMap<object, { version: number; statement: MaskedStatement }>();
   /** Whole messages (the parse cache's statement lists) of catalog-only statements. */
-  private readonly messages = new WeakMap<
+  private messages = new WeakMap<
     readonly unknown[],
     { version: number; prepared: PreparedMasking }
   >();
+  /**
+   * Functions this session created or replaced. The catalog is read on another connection,
+   * which sees a new body only once the session's transaction commits (later statements of the
+   * same Query message, an open transaction): for this session, calls of them are opaque.
+   */
+  private readonly ownFunctions = new Set<string>();
+  /** The catalog as this session's analyses read it: with ownFunctions opaque. */
+  private readonly lookup: RelationLookup = {
+    lookup: (schema, name) => this.options.catalog.lookup(schema, name),
+    functions: (schema, name) =>
+      this.ownFunctions.has(name)
+        ? [ownFunction(schema, name)]
+        : this.options.catalog.functions(schema, name),
+  };
   /** The last plan of each statement's results, while its RowDescription stays the same. */
   private readonly plans = new WeakMap<
     MaskedStatement,
@@ -97,8 +109,9 @@ export class SessionMasking {
   }
 
   /**
-   * prepareQuery() without waiting: the analysis when the catalog holds every relation the
-   * statements name already, else undefined (call prepareQuery then). Throws as it does.
+   * prepareQuery() without waiting: the analysis when the catalog holds every relation and
+   * function the statements name already, else undefined (call prepareQuery then). Throws as
+   * it does.
    */
   prepareQueryNow(sql: string | readonly unknown[]): PreparedMasking | undefined {
     const stmts = this.statementsOf(sql);
@@ -106,7 +119,8 @@ export class SessionMasking {
     if (known !== undefined && known.version === this.options.catalog.version) {
       return known.prepared;
     }
-    if (!this.options.catalog.hasNames(this.catalogNames(stmts))) return undefined;
+    const { relations, functions } = this.catalogNames(stmts);
+    if (!this.options.catalog.hasNames(relations, functions)) return undefined;
     return this.analyse(stmts);
   }
 
@@ -214,7 +228,7 @@ export class SessionMasking {
     );
   }
 
-  /** DDL has passed: table and column names may have changed for every session. */
+  /** DDL has passed: tables, columns and functions may have changed for every session. */
   invalidate(): void {
     this.options.catalog.invalidate();
   }
@@ -224,16 +238,24 @@ export class SessionMasking {
   }
 
   /**
-   * The relations to read before analysing these statements: those they name, and the
-   * classified tables, so their columns' origins resolve whatever the statement names.
+   * What to read before analysing these statements: the relations they name and the
+   * classified tables (so their columns' origins resolve whatever the statement names), and
+   * the functions they call.
    */
-  private catalogNames(stmts: readonly unknown[]): RelationName[] {
+  private catalogNames(stmts: readonly unknown[]): {
+    relations: RelationName[];
+    functions: FunctionName[];
+  } {
     const names = stmts.flatMap((s) => relationNames(s));
-    return [...names, ...this.options.settings.classification.relations];
+    return {
+      relations: [...names, ...this.options.settings.classification.relations],
+      functions: stmts.flatMap((s) => functionNames(s)),
+    };
   }
 
   /** The lineage of each statement, once the catalog holds what they name. */
   private analyse(stmts: readonly unknown[]): PreparedMasking {
+    this.noteOwnFunctions(stmts);
     const statements: MaskedStatement[] = [];
     for (const stmt of stmts) {
       const analysed = this.analysed(stmt);
@@ -257,7 +279,7 @@ export class SessionMasking {
     const { catalog } = this.options;
     const known = this.analyses.get(stmt as object);
     if (known !== undefined && known.version === catalog.version) return known.statement;
-    const lineage = statementLineage(stmt, catalog, {
+    const lineage = statementLineage(stmt, this.lookup, {
       cursors: this.cursors,
       prepared: this.prepared,
     });
@@ -268,10 +290,27 @@ export class SessionMasking {
     return statement;
   }
 
-  private async loadCatalog(names: RelationName[]): Promise<void> {
+  // CREATE [OR REPLACE] FUNCTION or PROCEDURE: analyses made before it may rely on a body
+  // that is about to change, so they are forgotten.
+  private noteOwnFunctions(stmts: readonly unknown[]): void {
+    for (const stmt of stmts) {
+      const node = nodeOf(stmt);
+      if (node?.type !== 'CreateFunctionStmt') continue;
+      const { name } = calledName(node.fields.funcname);
+      if (this.ownFunctions.has(name)) continue;
+      this.ownFunctions.add(name);
+      this.analyses = new WeakMap();
+      this.messages = new WeakMap();
+    }
+  }
+
+  private async loadCatalog(names: {
+    relations: RelationName[];
+    functions: FunctionName[];
+  }): Promise<void> {
     const { catalog, query, logger } = this.options;
     try {
-      await catalog.loadNames(query, names);
+      await catalog.loadNames(query, names.relations, names.functions);
     } catch (error) {
       logger.error({ err: error }, 'masking could not read the catalog');
       throw error instanceof CatalogError
@@ -317,6 +356,11 @@ function catalogOnly(stmt: unknown): boolean {
     default:
       return false;
   }
+}
+
+// Stands for a function the session defined itself: no body the catalog can vouch for.
+function ownFunction(schema: string | undefined, name: string): FunctionShape {
+  return { schema: schema ?? '?', name, language: 'unknown', parameters: [], body: null };
 }
 
 function columnsKey(columns: readonly ResultColumn[]): string {

@@ -4,8 +4,10 @@ import {
   type AccessPolicy,
   type MaskingRule,
 } from '@portcullis/crds';
+import { parseSync } from 'libpg-query';
 import type { ColumnOrigin } from './column-catalog.js';
-import type { RelationLookup, RelationShape } from './lineage/lineage-types.js';
+import type { FunctionShape, RelationLookup, RelationShape } from './lineage/lineage-types.js';
+import { parsedStatements } from './lineage/statement-lineage.js';
 import type { PlanCatalog } from './result-plan.js';
 import type { ResultColumn } from './row-masker.js';
 
@@ -54,7 +56,28 @@ export const catalog: PlanCatalog & RelationLookup = {
   textTypes: () => new Set(),
   lookup: (schema, name) =>
     tables.filter((t) => t.name === name && (schema === undefined || t.schema === schema)),
+  functions: (schema, name) => {
+    const found = shopFunctions().filter((f) => f.name === name);
+    return found.length > 0 ? found.filter((f) => schema === undefined || f.schema === schema) : [];
+  },
 };
+
+// Two user functions: contact_of(id), SQL over customers.email; audit_note(), PL/pgSQL.
+// Parsed on first use: the parser loads in each test file's beforeAll.
+let functions: FunctionShape[] | undefined;
+function shopFunctions(): FunctionShape[] {
+  functions ??= [
+    {
+      schema: 'public',
+      name: 'contact_of',
+      language: 'sql',
+      parameters: ['customer'],
+      body: parsedStatements(parseSync('select email from customers where id = customer'))[0],
+    },
+    { schema: 'public', name: 'audit_note', language: 'plpgsql', parameters: [], body: null },
+  ];
+  return functions;
+}
 
 export const dataSource = dataSourceSchema.parse({
   apiVersion: 'portcullis.dev/v1alpha1',

@@ -1,13 +1,15 @@
+import { attributeLineage, callLineage } from './function-lineage.js';
 import type { ColumnLineage, Source } from './lineage-types.js';
-import { listOf, nodeOf, stringOf, type Fields } from './parse-tree.js';
+import { listOf, names, nodeOf, stringOf, type Fields } from './parse-tree.js';
 import type { Scope } from './scope.js';
 import { selectLineage } from './select-lineage.js';
 
 /**
  * The lineage of an expression: a bare column reference keeps its column lineage; anything else
  * is computed from every column it mentions anywhere (function arguments, CASE conditions,
- * casts, aggregates, window clauses, subqueries). Over-approximate on purpose: a value that
- * merely depends on a classified column is treated as derived from it.
+ * casts, aggregates, window clauses, subqueries), and from what the bodies of the user
+ * functions it calls read. Over-approximate on purpose: a value that merely depends on a
+ * classified column is treated as derived from it.
  */
 export function expressionLineage(node: unknown, scope: Scope): ColumnLineage {
   const ref = nodeOf(node);
@@ -63,6 +65,17 @@ function collect(value: unknown, scope: Scope, acc: Accumulator): void {
     for (const item of selectLineage(node.fields.subselect, scope)) add(acc, item);
     collect(node.fields.testexpr, scope, acc);
     return;
+  }
+  if (node?.type === 'FuncCall') {
+    const body = callLineage(node.fields, scope);
+    if (body !== undefined) add(acc, body);
+  }
+  if (node?.type === 'A_Indirection') {
+    // `(c).fullname` calls fullname(c) when c has no such field and the function exists.
+    for (const name of names(node.fields.indirection)) {
+      const call = attributeLineage(name, scope);
+      if (call !== undefined) add(acc, call);
+    }
   }
   for (const child of Object.values(node?.fields ?? value)) collect(child, scope, acc);
 }

@@ -1,9 +1,16 @@
 /**
  * Where a value comes from, as column names `schema.table.column`; `schema.table.*` stands for
  * a whole row, and the schema is `?` when the statement left it unqualified and the catalog could
- * not tell which schema it is in (it matches a classified column in any schema).
+ * not tell which schema it is in (it matches a classified column in any schema). ANY_SOURCE
+ * stands for every classified column.
  */
 export type Source = string;
+
+/** A value that may come from any column at all: a call whose body cannot be seen through. */
+export const ANY_SOURCE: Source = '*.*.*';
+
+/** In StatementLineage.relations: the statement may read any relation (an opaque call). */
+export const ANY_RELATION = '*.*';
 
 /** Lineage of one result column. */
 export type ColumnLineage =
@@ -52,6 +59,30 @@ export interface RelationShape {
   view?: unknown;
 }
 
+/**
+ * One overload of a function outside pg_catalog and information_schema, as the catalog holds
+ * it (pg_proc).
+ */
+export interface FunctionShape {
+  schema: string;
+  name: string;
+  /** pg_language.lanname: sql, plpgsql, c, internal ... */
+  language: string;
+  /** Names of its input parameters in order, '' for an unnamed one. */
+  parameters: readonly string[];
+  /**
+   * Names of its result columns (OUT or TABLE parameters, or the columns of a composite
+   * return type); undefined for a scalar result.
+   */
+  resultColumns?: readonly string[];
+  /**
+   * For a SQL function that can be seen through: the parse tree node of what it returns (a
+   * SELECT, an INSERT/UPDATE/DELETE/MERGE ... RETURNING, or a ReturnStmt). Null for any other
+   * language, a body that does not parse, or one that does more than compute its result.
+   */
+  body: unknown;
+}
+
 /** The catalog as lineage analysis reads it: synchronous, filled by the caller beforehand. */
 export interface RelationLookup {
   /**
@@ -59,4 +90,10 @@ export interface RelationLookup {
    * unqualified one (any schema). Undefined or empty when unknown to the catalog.
    */
   lookup(schema: string | undefined, name: string): readonly RelationShape[] | undefined;
+  /**
+   * The user-defined overloads a function name may denote (every schema's, for an unqualified
+   * name: the session's search_path is not known). Empty for a built-in function (pg_catalog
+   * or information_schema only); undefined when the catalog does not know the name.
+   */
+  functions(schema: string | undefined, name: string): readonly FunctionShape[] | undefined;
 }

@@ -1,3 +1,4 @@
+import { attributeLineage, CallStack } from './function-lineage.js';
 import type { ColumnLineage, OutputItem, RelationLookup, Source } from './lineage-types.js';
 import { entryColumn, union, type RangeEntry } from './range-entry.js';
 
@@ -15,11 +16,18 @@ export class Scope {
   constructor(
     readonly parent: Scope | undefined,
     readonly lookup: RelationLookup | undefined,
+    /** The user functions whose bodies are being analysed on the way here. */
+    readonly calls: CallStack = new CallStack(),
   ) {}
 
   /** A child level for a subquery. */
   child(): Scope {
-    return new Scope(this, this.lookup);
+    return new Scope(this, this.lookup, this.calls);
+  }
+
+  /** A scope of its own (a view's definition) that shares the lookup and the calls. */
+  detached(): Scope {
+    return new Scope(undefined, this.lookup, this.calls);
   }
 
   /** Makes a CTE's output visible by name at this level and below. */
@@ -50,7 +58,12 @@ export class Scope {
 
     const entry = this.findEntry(relation, schema);
     if (entry !== undefined) {
-      return entryColumn(entry, column) ?? { kind: 'unknown', sources: entry.wholeRow };
+      const lineage = entryColumn(entry, column);
+      if (lineage !== undefined) return lineage;
+      // No such column: PostgreSQL calls column(entry) if a function of that name takes it.
+      const call = attributeLineage(column, this);
+      const sources = union([entry.wholeRow, call?.sources ?? []]);
+      return { kind: 'unknown', sources };
     }
     // `a.b` where a is not a relation: a composite column a and its field b.
     if (fields.length === 2) return computed(this.resolveBare(relation));

@@ -3,7 +3,8 @@ import type { ColumnLineage, OutputItem, RelationShape } from './lineage-types.j
 import { modifyLineage } from './modify-lineage.js';
 import { fieldsOf, listOf, names, nodeOf, stringOf, type Fields } from './parse-tree.js';
 import { derivedEntry, entryColumn, tableEntry, union, type RangeEntry } from './range-entry.js';
-import { combine, Scope } from './scope.js';
+import { functionEntry } from './function-lineage.js';
+import { combine, type Scope } from './scope.js';
 
 /** The result columns of a SelectStmt (plain, set operation or VALUES) seen from `outer`. */
 export function selectLineage(stmt: unknown, outer: Scope): OutputItem[] {
@@ -77,7 +78,7 @@ function fromItem(item: unknown, scope: Scope): FromItem {
       return single(derivedEntry(aliasName ?? '', output, aliasColumns));
     }
     case 'RangeFunction':
-      return single(functionEntry(node.fields, aliasName, scope));
+      return single(functionEntry(node.fields, aliasName, aliasColumns, scope));
     case 'RangeTableSample':
       return fromItem(node.fields.relation, scope);
     case 'JoinExpr':
@@ -129,7 +130,7 @@ function viewEntry(
     const unknown: ColumnLineage = { kind: 'unknown', sources: wholeRow };
     return { name, columns: undefined, wholeRow, guess: () => unknown, baseTable: false };
   }
-  const output = selectLineage(single.view, new Scope(undefined, scope.lookup));
+  const output = selectLineage(single.view, scope.detached());
   const aligned =
     output.length === single.columns.length && output.every((o) => o.kind !== 'spread');
   const named = single.columns.map((c, i): OutputItem => {
@@ -137,23 +138,6 @@ function viewEntry(
     return { ...item, name: aliasColumns[i] ?? c.name };
   });
   return derivedEntry(name, named, []);
-}
-
-function functionEntry(fields: Fields, aliasName: string | undefined, scope: Scope): RangeEntry {
-  // Set-returning functions yield values computed from their arguments.
-  // NOTE: a user-defined function may read classified tables inside its body; that is not
-  // visible here (guardrails decide which functions may be called at all).
-  const lineage = expressionLineage(fields.functions, scope);
-  const sources = lineage.sources;
-  const asColumn: ColumnLineage =
-    lineage.kind === 'unknown' ? lineage : { kind: 'computed', sources };
-  return {
-    name: aliasName ?? '',
-    columns: undefined,
-    wholeRow: sources,
-    guess: () => asColumn,
-    baseTable: false,
-  };
 }
 
 function joinItem(

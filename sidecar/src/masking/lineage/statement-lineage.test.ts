@@ -20,10 +20,12 @@ const shapes: RelationShape[] = [
     columns: ['id', 'customer_id', 'note'].map((name) => ({ name, typeOid: TEXT })),
   },
 ];
-const noCatalog: RelationLookup = { lookup: () => undefined };
+// Both know no user functions: every call is to a built-in one.
+const noCatalog: RelationLookup = { lookup: () => undefined, functions: () => [] };
 const catalog: RelationLookup = {
   lookup: (schema, name) =>
     shapes.filter((s) => s.name === name && (schema === undefined || s.schema === schema)),
+  functions: () => [],
 };
 
 beforeAll(async () => {

@@ -1,8 +1,11 @@
-import type {
-  ColumnLineage,
-  OutputItem,
-  RelationLookup,
-  StatementLineage,
+import { callees } from './function-lineage.js';
+import { functionNames } from './function-names.js';
+import {
+  ANY_RELATION,
+  type ColumnLineage,
+  type OutputItem,
+  type RelationLookup,
+  type StatementLineage,
 } from './lineage-types.js';
 import { modifyLineage } from './modify-lineage.js';
 import { fieldsOf, listOf, names, nodeOf, stringOf, type Fields } from './parse-tree.js';
@@ -131,20 +134,34 @@ export function parsedStatements(parseResult: unknown): unknown[] {
   return stmts.map((s) => (s as { stmt?: unknown }).stmt);
 }
 
-// The relations a statement reads, with those the views among them read, transitively: what
-// "touches classified data" is decided on.
+// The relations a statement reads, with those the views and user SQL functions among them
+// read, transitively: what "touches classified data" is decided on. An opaque call may read
+// anything (ANY_RELATION).
 function readRelations(stmt: unknown, lookup: RelationLookup | undefined): string[] {
   const out = new Set<string>();
   const pending = [stmt];
+  const seen = new Set<unknown>(pending);
+  const follow = (tree: unknown): void => {
+    if (tree === undefined || tree === null) return;
+    if (!seen.has(tree)) pending.push(tree);
+    seen.add(tree);
+  };
   for (let guard = 0; pending.length > 0 && guard < 256; guard++) {
-    for (const name of relationNames(pending.pop())) {
+    const tree = pending.pop();
+    for (const name of relationNames(tree)) {
       const key = `${name.schema ?? '?'}.${name.name}`;
       if (out.has(key)) continue;
       out.add(key);
-      for (const shape of lookup?.lookup(name.schema, name.name) ?? []) {
-        if (shape.view !== undefined && shape.view !== null) pending.push(shape.view);
-      }
+      for (const shape of lookup?.lookup(name.schema, name.name) ?? []) follow(shape.view);
+    }
+    for (const call of functionNames(tree)) {
+      const overloads = callees(lookup, call.schema, call.name, call.attribute);
+      const opaque = overloads === 'opaque' || overloads.some((f) => f.body == null);
+      if (opaque) out.add(ANY_RELATION);
+      else for (const fn of overloads) follow(fn.body);
     }
   }
+  // Too much to follow: what was left unread may read anything.
+  if (pending.length > 0) out.add(ANY_RELATION);
   return [...out];
 }
