@@ -12,6 +12,7 @@ import {
   SessionMasking,
   type CatalogQuery,
   type MaskingPlan,
+  type PreparedMasking,
   type ResultColumn,
 } from '../src/masking/index.js';
 import { parsedStatements } from '../src/masking/lineage/statement-lineage.js';
@@ -79,6 +80,22 @@ beforeAll(async () => {
     insert into orders values (10, 1, 'first'), (11, 2, 'second');
     create view customer_cards as select id, email, lower(card) as card_lower from customers;
     create view card_tails as select card_lower as tail from customer_cards;
+    create function email_of(i int) returns text language sql
+      as $$ select email from customers where id = i $$;
+    create function email_atomic(i int) returns text language sql
+      begin atomic select email from customers where id = i; end;
+    create function email_return(i int) returns text language sql
+      return (select email from customers where id = i);
+    create function customer_rows() returns setof customers language sql
+      as $$ select * from customers $$;
+    create function email_pl(i int) returns text language plpgsql
+      as $$ begin return (select email from customers where id = i); end $$;
+    create function email_via(i int) returns text language sql as $$ select email_of(i) $$;
+    create function note_of(i int) returns text language sql
+      as $$ select note from orders where id = i $$;
+    create function twice(i int) returns int language sql as $$ select i * 2 $$;
+    create function archive.twice(i int) returns int language plpgsql
+      as $$ begin return i * 2; end $$;
   `);
 });
 
@@ -101,6 +118,10 @@ async function run(sql: string): Promise<{ columns: ResultColumn[]; rows: (Buffe
     row.map((v) => (v === null ? null : Buffer.from(v))),
   );
   return { columns, rows };
+}
+
+function textColumn(name: string): ResultColumn {
+  return { name, tableOid: 0, attnum: 0, typeOid: 25, format: 0 };
 }
 
 function texts(rows: (Buffer | null)[][]): (string | null)[][] {
@@ -153,6 +174,74 @@ describe('ColumnCatalog against PostgreSQL', () => {
     await catalog.loadOids(query, [oid]);
     expect(catalog.origin(oid, 2)?.column).toBe('hidden');
     expect(catalog.origin(oid, 3)).toBeUndefined();
+  });
+
+  it('reads user functions by name, with the bodies of SQL ones and what those read', async () => {
+    const catalog = new ColumnCatalog();
+    const call = (name: string, schema?: string) => ({ schema, name, attribute: false });
+    const names = ['email_of', 'email_atomic', 'email_return', 'customer_rows', 'email_pl'];
+    await catalog.loadNames(
+      query,
+      [],
+      [...names.map((n) => call(n)), call('lower'), call('nosuch')],
+    );
+
+    const [sql] = catalog.functions(undefined, 'email_of') ?? [];
+    expect(sql).toMatchObject({ schema: 'public', language: 'sql', parameters: ['i'] });
+    expect(Object.keys(sql?.body as object)).toEqual(['SelectStmt']);
+    // BEGIN ATOMIC and RETURN bodies are read through pg_get_function_sqlbody().
+    expect(Object.keys(catalog.functions(undefined, 'email_atomic')?.[0]?.body as object)).toEqual([
+      'SelectStmt',
+    ]);
+    expect(Object.keys(catalog.functions(undefined, 'email_return')?.[0]?.body as object)).toEqual([
+      'ReturnStmt',
+    ]);
+    expect(catalog.functions(undefined, 'customer_rows')?.[0]?.resultColumns).toEqual([
+      'id',
+      'email',
+      'card',
+      'pin',
+    ]);
+    expect(catalog.functions(undefined, 'email_pl')).toMatchObject([
+      { language: 'plpgsql', body: null },
+    ]);
+    // Built-ins answer no user overloads; names nobody defined are unknown.
+    expect(catalog.functions(undefined, 'lower')).toEqual([]);
+    expect(catalog.functions('pg_catalog', 'nosuch')).toEqual([]);
+    expect(catalog.functions(undefined, 'nosuch')).toBeUndefined();
+    // What the bodies read is loaded with them.
+    expect(catalog.lookup(undefined, 'customers')).toHaveLength(1);
+    expect(catalog.hasNames([{ schema: undefined, name: 'customers' }], [call('email_of')])).toBe(
+      true,
+    );
+  });
+
+  it("answers every schema's overloads for an unqualified name, one for a qualified", async () => {
+    const catalog = new ColumnCatalog();
+    await catalog.loadNames(query, [], [{ schema: undefined, name: 'twice', attribute: false }]);
+    expect(
+      catalog
+        .functions(undefined, 'twice')
+        ?.map((f) => f.schema)
+        .sort(),
+    ).toEqual(['archive', 'public']);
+    expect(catalog.functions('archive', 'twice')).toMatchObject([{ language: 'plpgsql' }]);
+  });
+
+  it('reads a replaced function body again after invalidate()', async () => {
+    await client.query("create function replaced() returns text language sql as $$ select 'x' $$");
+    const catalog = new ColumnCatalog();
+    const name = [{ schema: undefined, name: 'replaced', attribute: false }];
+    await catalog.loadNames(query, [], name);
+    await client.query(
+      'create or replace function replaced() returns text language sql as $$ select note from orders $$',
+    );
+    const bodyText = () => JSON.stringify(catalog.functions(undefined, 'replaced')?.[0]?.body);
+    expect(bodyText()).not.toContain('orders');
+    catalog.invalidate();
+    expect(catalog.hasNames([], name)).toBe(false);
+    await catalog.loadNames(query, [], name);
+    expect(bodyText()).toContain('orders');
   });
 
   it('knows domains over text as string types', async () => {
@@ -257,6 +346,63 @@ describe('SessionMasking against PostgreSQL', () => {
     });
   });
 
+  it.each([
+    'select email_of(1)',
+    'select email_atomic(1)',
+    'select email_return(1)',
+    'select email_pl(1)',
+    'select email_via(1)',
+    'select email from customer_rows() where id = 1',
+    'select r.email from customer_rows() r where r.id = 1',
+  ])('masks what a user function returns of a classified column: %s', async (sql) => {
+    expect(await maskedRows(session(), sql)).toEqual([['********']]);
+  });
+
+  it('leaves the columns of a SQL function alone that read no classified column', async () => {
+    const masking = session();
+    expect(await maskedRows(masking, 'select id, email from customer_rows() where id = 2')).toEqual(
+      [['2', '********']],
+    );
+    expect(
+      await maskedRows(masking, 'select note_of(10), upper(note_of(id)) from orders order by id'),
+    ).toEqual([
+      ['first', 'FIRST'],
+      ['first', 'SECOND'],
+    ]);
+  });
+
+  it('refuses opaque and classified function results under derived: refuse, not others', async () => {
+    const masking = session('refuse');
+    expect((await masking.prepareQuery('select email_pl(1)')).refusal?.rule).toBe(
+      'masking.rules[0] (classification email)',
+    );
+    expect((await masking.prepareQuery('select email_via(2)')).refusal).toBeDefined();
+    expect((await masking.prepareQuery('select note_of(10)')).refusal).toBeUndefined();
+  });
+
+  it('takes a function the session itself replaces for opaque, from that statement on', async () => {
+    // The catalog reads on another connection: until the session commits, the old body.
+    const replace =
+      'create or replace function note_of(i int) returns text language sql ' +
+      'as $$ select email from customers where id = i $$';
+    const masking = session();
+    const active = (prepared: PreparedMasking, index: number) => {
+      const plan = masking.planResult([textColumn('note_of')], prepared.statements[index]);
+      return plan.action === 'mask' && plan.masker.active;
+    };
+    expect(active(await masking.prepareQuery('select note_of(10)'), 0)).toBe(false);
+    expect(active(await masking.prepareQuery(`${replace}; select note_of(10)`), 1)).toBe(true);
+    expect(active(await masking.prepareQuery('select note_of(10)'), 0)).toBe(true);
+
+    const other = session();
+    expect(
+      other.planResult(
+        [textColumn('note_of')],
+        (await other.prepareQuery('select note_of(10)')).statements[0],
+      ),
+    ).toMatchObject({ action: 'mask', masker: { active: false } });
+  });
+
   it('remembers cursors and prepared statements for FETCH and EXECUTE', async () => {
     const masking = session();
     await masking.prepareQuery(
@@ -304,6 +450,11 @@ describe('SessionMasking against PostgreSQL', () => {
     expect(now?.statements[0]).toBe(first.statements[0]);
     // The whole message's analysis is kept too (refusal included).
     expect(masking.prepareQueryNow(sql)).toBe(now);
+    // The functions a statement calls are part of what must be read first.
+    const call = 'select note_of(id) from customers';
+    expect(masking.prepareQueryNow(call)).toBeUndefined();
+    await masking.prepareQuery(call);
+    expect(masking.prepareQueryNow(call)).toBeDefined();
 
     const { columns, rows } = await run(sql);
     const plan = masking.planResult(columns, first.statements[0]);
