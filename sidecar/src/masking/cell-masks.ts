@@ -4,13 +4,30 @@ import { KeyedHasher } from './keyed-hasher.js';
 import {
   hashTextBytes,
   hashTextWith,
+  partialLayout,
   partialMask,
   partialMaskBytes,
+  partialSize,
   REDACTED,
+  writePartial,
 } from './strategies.js';
 
-/** Masks one non-null cell as it travels on the wire; null means send SQL NULL. */
-export type CellMask = (cell: Buffer) => Buffer | null;
+/**
+ * Masks one non-null cell as it travels on the wire; null means send SQL NULL. A mask whose
+ * result is never NULL may also say how to write it in place (`inline`), which rows rewritten
+ * into one buffer use to spare a buffer per cell.
+ */
+export type CellMask = ((cell: Buffer) => Buffer | null) & { inline?: InlineMask };
+
+/** A mask in three steps over a cell src[start, end) that stays where it is. */
+export interface InlineMask {
+  /** Reads the cell once; what write() needs to know, as a number. */
+  layout(src: Buffer, start: number, end: number): number;
+  /** The length of the masked cell. */
+  size(layout: number, start: number, end: number): number;
+  /** Writes the masked cell at out[at]; returns the offset after it. */
+  write(src: Buffer, start: number, end: number, layout: number, out: Buffer, at: number): number;
+}
 
 /** What a column's masking depends on. */
 export interface CellMaskSpec {
@@ -58,13 +75,30 @@ export function buildCellMask(spec: CellMaskSpec): CellMask | undefined {
 function textMask(strategy: 'redact' | 'partial' | 'hash', hasher: KeyedHasher): CellMask {
   switch (strategy) {
     case 'redact':
-      return () => REDACTED_TEXT;
+      return REDACT_TEXT;
     case 'partial':
-      return partialMaskBytes;
+      return PARTIAL_TEXT;
     case 'hash':
       return memoized((cell) => hashTextBytes(hasher, cell));
   }
 }
+
+const REDACT_TEXT: CellMask = Object.assign(() => REDACTED_TEXT, {
+  inline: {
+    layout: () => 0,
+    size: () => REDACTED_TEXT.length,
+    write: (_src: Buffer, _start: number, _end: number, _layout: number, out: Buffer, at: number) =>
+      at + REDACTED_TEXT.copy(out, at),
+  },
+});
+
+const PARTIAL_TEXT: CellMask = Object.assign((cell: Buffer) => partialMaskBytes(cell), {
+  inline: {
+    layout: partialLayout,
+    size: (layout: number, _start: number, end: number) => partialSize(layout, end),
+    write: writePartial,
+  },
+});
 
 // An HMAC costs about two microseconds, far more than the rest of a row; values repeat often
 // (ids, join keys, low-cardinality columns), so each column remembers its recent results.

@@ -3,11 +3,17 @@ import { readDataRow } from '../wire/backend-decoders.js';
 import { dataRow } from '../wire/backend-messages.js';
 import { MessageArena } from '../wire/message-arena.js';
 import { GateError, SqlState } from '../errors/gate-error.js';
-import type { CellMask } from './cell-masks.js';
+import { buildCellMask, type CellMask } from './cell-masks.js';
 import { ResultMasker, RowShapeError, type ColumnAction } from './row-masker.js';
 
-// Masks of every kind of result: shorter, longer, empty, NULL, and the cell itself.
+const textMask = (strategy: 'partial' | 'redact'): CellMask =>
+  buildCellMask({ strategy, type: 'text', format: 0, hashKey: Buffer.alloc(32) })!;
+
+// Masks of every kind of result: shorter, longer, empty, NULL, the cell itself, and the text
+// masks that write in place (partial, redact).
 const MASKS: CellMask[] = [
+  textMask('partial'),
+  textMask('redact'),
   () => Buffer.from('********'),
   (cell) => Buffer.concat([cell, cell]),
   () => Buffer.alloc(0),
@@ -35,9 +41,12 @@ describe('ResultMasker.maskDataRow', () => {
     const arena = new MessageArena(256);
     for (let round = 0; round < 2000; round++) {
       const width = random(7);
-      const cells = Array.from({ length: width }, () =>
-        random(5) === 0 ? null : Buffer.from('x'.repeat(random(40)) + String(round)),
-      );
+      const values = ['alice@example.com', '4111 1111 1111 1234', 'short', 'é@x.io', ''];
+      const cells = Array.from({ length: width }, () => {
+        if (random(5) === 0) return null;
+        if (random(2) === 0) return Buffer.from(values[random(values.length)]!);
+        return Buffer.from('x'.repeat(random(60)) + String(round));
+      });
       // Columns in a random order, as the planner's actions may come.
       const indexes = [...Array(width).keys()].filter(() => random(2) === 0);
       indexes.sort(() => random(3) - 1);
@@ -56,7 +65,7 @@ describe('ResultMasker.maskDataRow', () => {
 
   it('leaves the row it read untouched and hands out regions that never overlap', () => {
     const arena = new MessageArena(64);
-    const m = masker(2, [{ index: 1, mask: MASKS[0]!, rule: 0 }]);
+    const m = masker(2, [{ index: 1, mask: textMask('redact'), rule: 0 }]);
     const source = body([Buffer.from('id-1'), Buffer.from('alice@example.com')]);
     const copy = Buffer.from(source);
     const first = m.maskDataRow(source, arena);

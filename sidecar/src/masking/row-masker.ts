@@ -63,8 +63,12 @@ export class ResultMasker implements RowMasker {
   /** Per column, for maskDataRow: where its cell starts in the body, and its length. */
   private readonly starts: Int32Array;
   private readonly lengths: Int32Array;
-  /** Per action, for maskDataRow: the masked cell (undefined: the cell was NULL). */
+  /**
+   * Per action, for maskDataRow: the masked cell, INLINE when the mask writes it in place
+   * (its layout in layouts), undefined when the cell was NULL.
+   */
   private readonly results: (Buffer | null | undefined)[];
+  private readonly layouts: Int32Array;
 
   constructor(
     private readonly width: number,
@@ -79,6 +83,7 @@ export class ResultMasker implements RowMasker {
     this.starts = new Int32Array(width);
     this.lengths = new Int32Array(width);
     this.results = actions.map(() => undefined);
+    this.layouts = new Int32Array(actions.length);
     this.actions = [...actions].sort((a, b) => a.index - b.index);
   }
 
@@ -102,7 +107,7 @@ export class ResultMasker implements RowMasker {
    * masks and counts as maskRow; no cell is decoded but those masked.
    */
   maskDataRow(body: Buffer, arena: MessageArena): Buffer {
-    const { starts, lengths, actions, results } = this;
+    const { starts, lengths, actions, results, layouts } = this;
     const count = readDataRowCells(body, starts, lengths);
     if (count !== this.width) {
       throw new RowShapeError(`a row of ${count} cells for ${this.width} columns`);
@@ -114,38 +119,51 @@ export class ResultMasker implements RowMasker {
       const action = actions[k]!;
       const start = starts[action.index]!;
       const length = lengths[action.index]!;
-      if (length < 0) {
-        results[k] = undefined;
-        continue;
+      results[k] = undefined;
+      if (length < 0) continue;
+      const inline = action.mask.inline;
+      if (inline !== undefined) {
+        const layout = inline.layout(body, start, start + length);
+        layouts[k] = layout;
+        results[k] = INLINE;
+        size += inline.size(layout, start, start + length) - length;
+      } else {
+        const masked = action.mask(body.subarray(start, start + length));
+        results[k] = masked;
+        size += (masked === null ? 0 : masked.length) - length;
       }
-      const masked = action.mask(body.subarray(start, start + length));
-      results[k] = masked;
-      size += (masked === null ? 0 : masked.length) - length;
       if (action.rule >= 0) this.counts[action.rule]!++;
     }
 
     const out = arena.take(1 + 4 + size);
     out[0] = DATA_ROW;
-    out.writeInt32BE(4 + size, 1);
+    writeInt32(out, 1, 4 + size);
     let at = 5;
     let from = 0;
     for (let k = 0; k < actions.length; k++) {
       const masked = results[k];
       if (masked === undefined) continue;
-      const index = actions[k]!.index;
-      const start = starts[index]!;
+      const action = actions[k]!;
+      const start = starts[action.index]!;
+      const cellEnd = start + lengths[action.index]!;
       // Everything up to this cell's length word, as it came.
-      at += body.copy(out, at, from, start - 4);
-      if (masked === null) {
-        at = out.writeInt32BE(-1, at);
+      at = copyBytes(body, from, start - 4, out, at);
+      if (masked === INLINE) {
+        const inline = action.mask.inline!;
+        const layout = layouts[k]!;
+        writeInt32(out, at, inline.size(layout, start, cellEnd));
+        at = inline.write(body, start, cellEnd, layout, out, at + 4);
+      } else if (masked === null) {
+        writeInt32(out, at, -1);
+        at += 4;
       } else {
-        at = out.writeInt32BE(masked.length, at);
-        at += masked.copy(out, at);
+        writeInt32(out, at, masked.length);
+        at = copyBytes(masked, 0, masked.length, out, at + 4);
       }
-      from = start + lengths[index]!;
+      from = cellEnd;
       results[k] = undefined;
     }
-    body.copy(out, at, from, end);
+    copyBytes(body, from, end, out, at);
     return out;
   }
 
@@ -161,6 +179,23 @@ export class ResultMasker implements RowMasker {
 }
 
 const DATA_ROW = 0x44; // 'D'
+/** results[k] of a cell its mask writes in place. */
+const INLINE = Buffer.alloc(0);
+/** Shorter runs are copied byte by byte: Buffer#copy's checks cost more than such a loop. */
+const SHORT_COPY = 32;
+
+function copyBytes(src: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  if (to - from > SHORT_COPY) return at + src.copy(out, at, from, to);
+  for (let i = from; i < to; i++) out[at++] = src[i]!;
+  return at;
+}
+
+function writeInt32(out: Buffer, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
 
 /** A masker that changes nothing: the session skips decoding rows for it. */
 export const PASS_THROUGH: RowMasker = { active: false, maskRow: (cells) => cells };

@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHmac, randomBytes } from 'node:crypto';
 import { KeyedHasher } from './keyed-hasher.js';
-import { hashText, hashTextBytes, partialMask, partialMaskBytes, REDACTED } from './strategies.js';
+import {
+  hashText,
+  hashTextBytes,
+  partialLayout,
+  partialMask,
+  partialMaskBytes,
+  partialSize,
+  REDACTED,
+  writePartial,
+} from './strategies.js';
 
 const key = Buffer.from('0123456789abcdef0123456789abcdef');
 
@@ -93,5 +102,32 @@ describe('partialMaskBytes', () => {
     '',
   ])('agrees with partialMask on %j', (value) => {
     expect(partialMaskBytes(Buffer.from(value)).toString('utf8')).toBe(partialMask(value));
+  });
+
+  it('agrees with partialMask on random values, also in place inside a larger buffer', () => {
+    const pieces = ['a', 'Z', '7', '@', '.', '-', ' ', 'é', 'ü', '1234', 'ex', '.com', '@@'];
+    let seed = 12;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 5000; round++) {
+      let value = '';
+      for (let i = random(14); i > 0; i--) value += pieces[random(pieces.length)];
+      const expected = partialMask(value);
+      expect(partialMaskBytes(Buffer.from(value)).toString('utf8')).toBe(expected);
+
+      // The cell between other bytes, as it sits in a DataRow; written after a prefix.
+      const cell = Buffer.from(value);
+      const src = Buffer.concat([Buffer.from('@x.y1234'), cell, Buffer.from('9@q.r')]);
+      const start = 8;
+      const end = start + cell.length;
+      const layout = partialLayout(src, start, end);
+      const out = Buffer.alloc(3 + partialSize(layout, end), 0x21);
+      const written = writePartial(src, start, end, layout, out, 3);
+      expect(written).toBe(out.length);
+      expect(out.subarray(3).toString('utf8')).toBe(expected);
+      expect(out.subarray(0, 3).toString()).toBe('!!!');
+    }
   });
 });

@@ -58,19 +58,33 @@ export function hashText(key: Buffer, value: Buffer | string): string {
  * letters and digits count, so multi-byte characters are skipped exactly as partialMask does.
  */
 export function partialMaskBytes(cell: Buffer): Buffer {
-  // One pass from the end: the '@' signs, the first '.' after the last '@', and the last four
+  const layout = partialLayout(cell, 0, cell.length);
+  if (layout === PARTIAL_REDACTED) return REDACTED_BYTES;
+  const out = Buffer.allocUnsafe(partialSize(layout, cell.length));
+  writePartial(cell, 0, cell.length, layout, out, 0);
+  return out;
+}
+
+/** partialLayout's answer for a value that keeps its last four letters or digits. */
+export const PARTIAL_KEEP_FOUR = -1;
+/** partialLayout's answer for a value too short to keep anything: it is redacted. */
+export const PARTIAL_REDACTED = -2;
+
+/**
+ * The first of partialMaskBytes's three steps, which rows rewritten into one buffer take one
+ * by one, for a cell src[start, end) that stays in place: what the mask keeps. An email's '@'
+ * position (its domain is kept), else PARTIAL_KEEP_FOUR or PARTIAL_REDACTED.
+ */
+export function partialLayout(src: Buffer, start: number, end: number): number {
+  // One pass from the end: the '@' signs, the first '.' after the last '@', and how many
   // letters or digits. Plain loops beat Buffer.indexOf's native calls on values this short.
   let at = -1;
   let ats = 0;
   let dot = -1;
   let nextDot = -1;
   let alnum = 0;
-  let k0 = 0;
-  let k1 = 0;
-  let k2 = 0;
-  let k3 = 0;
-  for (let i = cell.length - 1; i >= 0; i--) {
-    const c = cell[i]!;
+  for (let i = end - 1; i >= start; i--) {
+    const c = src[i]!;
     if (c === AT) {
       ats++;
       at = i;
@@ -78,32 +92,52 @@ export function partialMaskBytes(cell: Buffer): Buffer {
       nextDot = dot;
       dot = i;
     }
-    const isAlnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-    if (!isAlnum) continue;
-    if (alnum === 0) k3 = c;
-    else if (alnum === 1) k2 = c;
-    else if (alnum === 2) k1 = c;
-    else if (alnum === 3) k0 = c;
-    alnum++;
+    if (isAlnum(c)) alnum++;
   }
-
   // As in partialMask: exactly one '@', not first, and a '.' at least two bytes after it.
   const dotAfter = dot > at + 1 || (dot === at + 1 && nextDot !== -1);
-  if (ats === 1 && at > 0 && dot !== -1 && dotAfter) {
-    const out = Buffer.allocUnsafe(3 + cell.length - at);
-    out[0] = out[1] = out[2] = STAR;
-    for (let i = at; i < cell.length; i++) out[3 + i - at] = cell[i]!;
-    return out;
+  if (ats === 1 && at > start && dot !== -1 && dotAfter) return at;
+  return alnum < PARTIAL_MIN_LENGTH ? PARTIAL_REDACTED : PARTIAL_KEEP_FOUR;
+}
+
+/** The masked length of a cell ending at `end` with this layout. */
+export function partialSize(layout: number, end: number): number {
+  if (layout >= 0) return 3 + end - layout;
+  return layout === PARTIAL_KEEP_FOUR ? PARTIAL_STARS.length + PARTIAL_KEEP : REDACTED.length;
+}
+
+/** Writes the masked cell at out[at]; returns the offset after it. */
+export function writePartial(
+  src: Buffer,
+  start: number,
+  end: number,
+  layout: number,
+  out: Buffer,
+  at: number,
+): number {
+  if (layout >= 0) {
+    out[at] = out[at + 1] = out[at + 2] = STAR;
+    let to = at + 3;
+    for (let i = layout; i < end; i++) out[to++] = src[i]!;
+    return to;
   }
-  if (alnum < PARTIAL_MIN_LENGTH) return REDACTED_BYTES;
-  const out = Buffer.allocUnsafe(PARTIAL_STARS.length + PARTIAL_KEEP);
-  out.fill(STAR, 0, PARTIAL_STARS.length);
-  const tail = PARTIAL_STARS.length;
-  out[tail] = k0;
-  out[tail + 1] = k1;
-  out[tail + 2] = k2;
-  out[tail + 3] = k3;
-  return out;
+  if (layout === PARTIAL_REDACTED) {
+    for (let i = 0; i < REDACTED_BYTES.length; i++) out[at + i] = REDACTED_BYTES[i]!;
+    return at + REDACTED_BYTES.length;
+  }
+  const stars = PARTIAL_STARS.length;
+  for (let i = 0; i < stars; i++) out[at + i] = STAR;
+  // The last four letters or digits, in order; layout says there are at least eight.
+  let kept = PARTIAL_KEEP;
+  for (let i = end - 1; i >= start && kept > 0; i--) {
+    const c = src[i]!;
+    if (isAlnum(c)) out[at + stars + --kept] = c;
+  }
+  return at + stars + PARTIAL_KEEP;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 const AT = 0x40;
