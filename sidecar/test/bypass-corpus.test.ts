@@ -21,7 +21,11 @@ import {
   type RunningGate,
   type Upstream,
 } from './support/gate-fixture.js';
-import { DERIVED_REFUSED_LEAKS, MASKING_LEAKS } from './support/masking-leaks.js';
+import {
+  DERIVED_REFUSED_LEAKS,
+  MASKING_LEAK_SETUP_SQL,
+  MASKING_LEAKS,
+} from './support/masking-leaks.js';
 import { RawClient } from './support/raw-client.js';
 import { frontend as m } from './support/wire-session.js';
 import {
@@ -49,6 +53,7 @@ const maskingGates: ControlledGate[] = [];
 
 beforeAll(async () => {
   upstream = await startUpstream();
+  await upstream.server.sql(MASKING_LEAK_SETUP_SQL, 'app');
   const password = randomBytes(18).toString('base64url');
   await upstream.server.sql(
     `CREATE ROLE bypass_direct LOGIN PASSWORD ${quoteLiteral(password)} IN ROLE app_writer`,

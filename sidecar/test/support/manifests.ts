@@ -20,6 +20,8 @@ export interface TestManifestOptions {
   classification?: Record<string, string>;
   /** The policy's spec.masking. */
   masking?: unknown;
+  /** The policy's spec.guardrails. */
+  guardrails?: unknown;
   /** The policy's spec.approval. */
   approval?: unknown;
   /** The policy's spec.limits. */
@@ -78,6 +80,7 @@ export function testManifests(options: TestManifestOptions): string {
           connectionLimit: 3,
         },
         ...(options.masking ? { masking: options.masking } : {}),
+        ...(options.guardrails ? { guardrails: options.guardrails } : {}),
         ...(options.approval ? { approval: options.approval } : {}),
         ...(options.limits ? { limits: options.limits } : {}),
       },

@@ -1,6 +1,28 @@
 import type { SuiteQuery } from './suite-session.js';
 
 /**
+ * User functions and a view over one that MASKING_LEAKS calls, created by the database owner
+ * before the sessions: SQL (old-style and BEGIN ATOMIC bodies), set-returning, PL/pgSQL, one
+ * calling another, and one taking an orders row (callable as `o.leak_card`).
+ */
+export const MASKING_LEAK_SETUP_SQL = `
+CREATE FUNCTION public.leak_email(i bigint) RETURNS text LANGUAGE sql
+  AS $$ SELECT email FROM customers WHERE id = i $$;
+CREATE FUNCTION public.leak_rows() RETURNS SETOF customers LANGUAGE sql
+  AS $$ SELECT * FROM customers $$;
+CREATE FUNCTION public.leak_table() RETURNS TABLE (e text, c text) LANGUAGE sql
+  BEGIN ATOMIC SELECT email, card_number FROM customers; END;
+CREATE FUNCTION public.leak_pl(i bigint) RETURNS text LANGUAGE plpgsql
+  AS $$ BEGIN RETURN (SELECT email || ' ' || card_number FROM customers WHERE id = i); END $$;
+CREATE FUNCTION public.leak_via(i bigint) RETURNS text LANGUAGE sql
+  AS $$ SELECT leak_email(i) $$;
+CREATE FUNCTION public.leak_card(o orders) RETURNS text LANGUAGE sql
+  AS $$ SELECT card_number FROM customers WHERE id = o.customer_id $$;
+CREATE VIEW public.leak_contacts AS SELECT leak_email(customer_id) AS contact FROM orders;
+GRANT SELECT ON public.leak_contacts TO app_reader;
+`;
+
+/**
  * Queries that try to read the sample schema's classified columns (customers.email and
  * customers.card_number) in a form the column-origin masking would not see: derived values,
  * whole rows, aggregates, wrappers, binary format. Whatever the gate answers (masked rows or
@@ -83,6 +105,19 @@ export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string 
     query: 'PREPARE leak AS SELECT email FROM customers; EXECUTE leak',
   },
   { name: 'SELECT *', query: 'SELECT * FROM customers' },
+  // User functions (MASKING_LEAK_SETUP_SQL) read the columns inside their bodies.
+  { name: 'a SQL function returning the email', query: 'SELECT leak_email(id) FROM customers' },
+  { name: 'a SQL function called with constants', query: 'SELECT public.leak_email(1)' },
+  { name: 'a set-returning SQL function in FROM', query: 'SELECT * FROM leak_rows()' },
+  { name: 'a BEGIN ATOMIC table function', query: 'SELECT e, c FROM leak_table() t' },
+  { name: 'a PL/pgSQL function', query: 'SELECT leak_pl(id) FROM customers' },
+  { name: 'a PL/pgSQL function over orders', query: 'SELECT leak_pl(customer_id) FROM orders' },
+  {
+    name: 'a function calling a function',
+    query: 'SELECT leak_via(o.customer_id) FROM orders o',
+  },
+  { name: 'a function in attribute notation', query: 'SELECT o.leak_card FROM orders o' },
+  { name: 'a view over a function', query: 'SELECT contact FROM leak_contacts' },
   {
     name: 'written into an unclassified column, RETURNING',
     query:
