@@ -9,6 +9,8 @@ import { parsedStatements } from './lineage/statement-lineage.js';
 // result column names come from proargnames by proargmodes: i(n), o(ut), b (inout), v(ariadic),
 // t(able); a null proargmodes means every argument is IN. Arrays come back as JSON text, which
 // reads the same whatever the client does with array types.
+// NOTE: prosqlbody is PostgreSQL 14+: on an older server this query fails, and with it the
+// analysis of every statement that calls a function or names a qualified column (refused).
 const SYSTEM = `n.nspname in ('pg_catalog', 'information_schema')`;
 const ARGUMENTS = `rows from (pg_catalog.unnest(p.proargnames),
                               pg_catalog.unnest(p.proargmodes::text[]))
@@ -81,6 +83,8 @@ function names(value: unknown): (string | null)[] | undefined {
 
 // What a SQL function returns: its last statement, when every statement before it only reads
 // (the results of those are thrown away). Null, to be treated as opaque, for anything else.
+// NOTE: "only reads" is judged by statement kind: an earlier SELECT that calls set_config() with
+// a classified value, read back by the last one, passes as it does in a statement of its own.
 function parseBody(sqlBody: unknown, source: unknown): unknown {
   let stmts: unknown[];
   try {

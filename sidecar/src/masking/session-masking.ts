@@ -72,6 +72,7 @@ export class SessionMasking {
    * Functions this session created or replaced. The catalog is read on another connection,
    * which sees a new body only once the session's transaction commits (later statements of the
    * same Query message, an open transaction): for this session, calls of them are opaque.
+   * NOTE: a view the session creates or replaces has the same lag and is not covered here.
    */
   private readonly ownFunctions = new Set<string>();
   /** The catalog as this session's analyses read it: with ownFunctions opaque. */
@@ -138,6 +139,8 @@ export class SessionMasking {
     return prepared;
   }
 
+  // NOTE: a named statement keeps the lineage of its Parse: when DDL later changes a view or
+  // function it reads, PostgreSQL plans it anew but its results are still masked by the old one.
   private rememberParse(name: string, prepared: PreparedMasking): void {
     const first = prepared.statements[0];
     if (first !== undefined) this.parsed.set(name, first);

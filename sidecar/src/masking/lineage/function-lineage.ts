@@ -18,6 +18,9 @@ import { selectLineage } from './select-lineage.js';
 // other language, or one whose body is not seen through, is opaque: its value may come from
 // any column at all (ANY_SOURCE). Built-in functions (pg_catalog, information_schema) add
 // nothing beyond their arguments.
+// NOTE: only calls by name are seen. A user-defined operator or cast runs its function
+// unseen (`SELECT 1 ### 2` is computed from its operands alone), and so do functions that
+// triggers, column defaults or row security policies call on the way to RETURNING rows.
 
 /** User functions entered this deep, or a function that calls itself, are opaque. */
 const CALL_DEPTH = 4;
