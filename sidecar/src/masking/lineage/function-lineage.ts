@@ -122,9 +122,8 @@ function knownColumns(
   const calls = listOf(fields.functions);
   const items = listOf(nodeOf(calls[0])?.fields.items);
   const call = nodeOf(items[0]);
-  const definitions = nodeOf(items[1]);
-  if (calls.length !== 1 || call?.type !== 'FuncCall' || definitions !== undefined)
-    return undefined;
+  const single = calls.length === 1 && nodeOf(items[1]) === undefined;
+  if (!single || call?.type !== 'FuncCall') return undefined;
   const { schema, name } = calledName(call.fields.funcname);
   const overloads = callees(scope.lookup, schema, name, false);
   const fn = overloads !== 'opaque' && overloads.length === 1 ? overloads[0]! : undefined;
