@@ -15,6 +15,7 @@ import {
   type PreparedMasking,
   type ResultColumn,
 } from '../src/masking/index.js';
+import { FUNCTIONS_BY_NAME, FUNCTIONS_BY_NAME_BEFORE_14 } from '../src/masking/function-rows.js';
 import { parsedStatements } from '../src/masking/lineage/statement-lineage.js';
 
 jest.setTimeout(60_000);
@@ -96,6 +97,8 @@ beforeAll(async () => {
     create function twice(i int) returns int language sql as $$ select i * 2 $$;
     create function archive.twice(i int) returns int language plpgsql
       as $$ begin return i * 2; end $$;
+    create extension citext;
+    create extension dblink;
   `);
 });
 
@@ -213,6 +216,47 @@ describe('ColumnCatalog against PostgreSQL', () => {
     expect(catalog.lookup(undefined, 'customers')).toHaveLength(1);
     expect(catalog.hasNames([{ schema: undefined, name: 'customers' }], [call('email_of')])).toBe(
       true,
+    );
+  });
+
+  it("reads an extension's functions as built in, but those on the dangerous list as opaque", async () => {
+    const catalog = new ColumnCatalog();
+    const call = (name: string) => ({ schema: undefined, name, attribute: false });
+    // citext adds max(citext) and others to public; dblink reads other databases.
+    await catalog.loadNames(query, [], [call('max'), call('citext'), call('dblink')]);
+    expect(catalog.functions(undefined, 'max')).toEqual([]);
+    expect(catalog.functions(undefined, 'citext')).toEqual([]);
+    const dblink = catalog.functions(undefined, 'dblink') ?? [];
+    expect(dblink.length).toBeGreaterThan(0);
+    expect(dblink.every((f) => f.language === 'c' && f.body === null)).toBe(true);
+  });
+
+  it('reads SQL function bodies from prosrc on a server without prosqlbody (before 14)', async () => {
+    const asked: string[] = [];
+    // PostgreSQL 13 and older answer the newer query with an undefined column.
+    const before14: CatalogQuery = async (sql, params) => {
+      asked.push(
+        sql === FUNCTIONS_BY_NAME ? 'new' : sql === FUNCTIONS_BY_NAME_BEFORE_14 ? 'old' : 'other',
+      );
+      if (sql === FUNCTIONS_BY_NAME) {
+        throw Object.assign(new Error('column p.prosqlbody does not exist'), { code: '42703' });
+      }
+      return query(sql, params);
+    };
+    const catalog = new ColumnCatalog();
+    const call = (name: string) => ({ schema: undefined, name, attribute: false });
+    await catalog.loadNames(before14, [], [call('email_of')]);
+    expect(Object.keys(catalog.functions(undefined, 'email_of')?.[0]?.body as object)).toEqual([
+      'SelectStmt',
+    ]);
+    await catalog.loadNames(before14, [], [call('email_pl')]);
+    expect(asked.filter((a) => a !== 'other')).toEqual(['new', 'old', 'old']);
+
+    // Any other failure is not taken for an old server: the read fails (closed).
+    const broken: CatalogQuery = () =>
+      Promise.reject(Object.assign(new Error('permission denied'), { code: '42501' }));
+    await expect(new ColumnCatalog().loadNames(broken, [], [call('email_of')])).rejects.toThrow(
+      CatalogError,
     );
   });
 

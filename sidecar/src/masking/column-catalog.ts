@@ -1,5 +1,5 @@
 import { parseSync } from 'libpg-query';
-import { FUNCTIONS_BY_NAME, functionRows } from './function-rows.js';
+import { FUNCTIONS_BY_NAME, FUNCTIONS_BY_NAME_BEFORE_14, functionRows } from './function-rows.js';
 import { functionNames, SYSTEM_SCHEMAS, type FunctionName } from './lineage/function-names.js';
 import type { FunctionShape, RelationLookup, RelationShape } from './lineage/lineage-types.js';
 import { relationNames, type RelationName } from './lineage/relation-names.js';
@@ -84,6 +84,8 @@ export class ColumnCatalog implements RelationLookup {
   private textTypeSet: ReadonlySet<number> = new Set();
   private generation = 0;
   private changes = 0;
+  /** The function query this server answered (readFunctions); kept across invalidate(). */
+  private functionQuery: string | undefined;
 
   /**
    * Changes whenever what the catalog answers may change (a load, invalidate()): an analysis
@@ -221,7 +223,7 @@ export class ColumnCatalog implements RelationLookup {
   // Reads every overload of these names; false when invalidate() came in between.
   private async loadFunctions(query: CatalogQuery, names: string[]): Promise<boolean> {
     const generation = this.generation;
-    const rows = await this.run(query, FUNCTIONS_BY_NAME, [names]);
+    const rows = await this.readFunctions(query, names);
     if (generation !== this.generation) return false;
     const { user, system } = functionRows(rows);
     for (const name of names) {
@@ -272,6 +274,29 @@ export class ColumnCatalog implements RelationLookup {
     return generation;
   }
 
+  /**
+   * The rows of the function query that fits the server. The first read tries the one for
+   * PostgreSQL 14 and later; a server without prosqlbody (undefined column: 13 and older) gets
+   * the older one. The query that worked serves from then on.
+   */
+  private async readFunctions(
+    query: CatalogQuery,
+    names: string[],
+  ): Promise<readonly Record<string, unknown>[]> {
+    if (this.functionQuery !== undefined) return this.run(query, this.functionQuery, [names]);
+    let rows: readonly Record<string, unknown>[];
+    try {
+      rows = await this.run(query, FUNCTIONS_BY_NAME, [names]);
+      this.functionQuery = FUNCTIONS_BY_NAME;
+    } catch (error) {
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      if (code !== UNDEFINED_COLUMN) throw error;
+      rows = await this.run(query, FUNCTIONS_BY_NAME_BEFORE_14, [names]);
+      this.functionQuery = FUNCTIONS_BY_NAME_BEFORE_14;
+    }
+    return rows;
+  }
+
   private async run(
     query: CatalogQuery,
     sql: string,
@@ -284,6 +309,9 @@ export class ColumnCatalog implements RelationLookup {
     }
   }
 }
+
+/** SQLSTATE of a column the server does not have (prosqlbody before PostgreSQL 14). */
+const UNDEFINED_COLUMN = '42703';
 
 function isSystem(schema: string | undefined): boolean {
   return schema !== undefined && SYSTEM_SCHEMAS.has(schema);

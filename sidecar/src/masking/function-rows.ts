@@ -2,23 +2,25 @@ import { parseSync } from 'libpg-query';
 import type { FunctionShape } from './lineage/lineage-types.js';
 import { fieldsOf, listOf, nodeOf } from './lineage/parse-tree.js';
 import { parsedStatements } from './lineage/statement-lineage.js';
+import { dangerousFunction } from '../statements/dangerous-functions.js';
 
 // Every overload of the named functions (pg_proc), with what lineage needs of the user-defined
 // ones. A SQL function's body is prosrc, or for one written with BEGIN ATOMIC or RETURN
 // (PostgreSQL 14+) the text pg_get_function_sqlbody() deparses from prosqlbody. Parameter and
 // result column names come from proargnames by proargmodes: i(n), o(ut), b (inout), v(ariadic),
 // t(able); a null proargmodes means every argument is IN. Arrays come back as JSON text, which
-// reads the same whatever the client does with array types.
-// NOTE: prosqlbody is PostgreSQL 14+: on an older server this query fails, and with it the
-// analysis of every statement that calls a function or names a qualified column (refused).
+// reads the same whatever the client does with array types. `extension` marks the members of
+// an extension (citext's max, pgcrypto's digest ...), which count as built in (see functionRows).
 const SYSTEM = `n.nspname in ('pg_catalog', 'information_schema')`;
 const ARGUMENTS = `rows from (pg_catalog.unnest(p.proargnames),
                               pg_catalog.unnest(p.proargmodes::text[]))
                    with ordinality as u(arg, mode, ord)`;
-export const FUNCTIONS_BY_NAME = `
+const functionsByName = (sqlBody: string) => `
   select n.nspname as schema, p.proname as name, ${SYSTEM} as system, l.lanname as language,
-         case when not ${SYSTEM} and l.lanname = 'sql' and p.prosqlbody is not null
-              then pg_catalog.pg_get_function_sqlbody(p.oid) end as sql_body,
+         exists (select from pg_catalog.pg_depend d
+                  where d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    and d.objid = p.oid and d.deptype = 'e') as extension,
+         ${sqlBody} as sql_body,
          case when not ${SYSTEM} and l.lanname = 'sql' then p.prosrc end as source,
          case when not ${SYSTEM} then
            (select pg_catalog.to_json(pg_catalog.array_agg(coalesce(u.arg, '') order by u.ord))
@@ -39,6 +41,16 @@ export const FUNCTIONS_BY_NAME = `
     join pg_catalog.pg_language l on l.oid = p.prolang
    where p.proname = any($1::text[])`;
 
+export const FUNCTIONS_BY_NAME = functionsByName(
+  `case when not ${SYSTEM} and l.lanname = 'sql' and p.prosqlbody is not null
+        then pg_catalog.pg_get_function_sqlbody(p.oid) end`,
+);
+/**
+ * FUNCTIONS_BY_NAME for PostgreSQL 13 and older, which have neither prosqlbody nor
+ * pg_get_function_sqlbody (nor BEGIN ATOMIC bodies): every SQL body is prosrc there.
+ */
+export const FUNCTIONS_BY_NAME_BEFORE_14 = functionsByName('null::text');
+
 /** The overloads the catalog query found: user-defined ones, and names that are built in. */
 export interface FunctionRows {
   user: FunctionShape[];
@@ -50,7 +62,11 @@ export function functionRows(rows: readonly Record<string, unknown>[]): Function
   const out: FunctionRows = { user: [], system: new Set() };
   for (const row of rows) {
     const name = String(row.name);
-    if (row.system === true || row.system === 't') {
+    // An extension's functions are installed by whoever installs the extension, like the
+    // built-in ones, and are read as such: computed from their arguments. Those on the list
+    // of dangerous functions (dblink reads other databases) stay opaque.
+    const extension = row.extension === true || row.extension === 't';
+    if (row.system === true || row.system === 't' || (extension && !dangerousFunction(name))) {
       out.system.add(name);
       continue;
     }
