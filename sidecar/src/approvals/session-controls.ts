@@ -50,15 +50,34 @@ export interface SessionContext {
   masking: boolean;
 }
 
-/** Builds the controls of one session, called once the policy is decided. */
-export type SessionControlsFactory = (context: SessionContext) => SessionControls;
+/**
+ * Builds the controls of one session, called once the policy is decided; undefined when the
+ * session has nothing for them to do.
+ */
+export type SessionControlsFactory = (context: SessionContext) => SessionControls | undefined;
 
-/** A factory sharing one row budget table across the sessions of this process. */
+/**
+ * A factory sharing one row budget table across the sessions of this process. A session whose
+ * policy records nothing here, routes nothing to a human and limits no rows gets no controls:
+ * the relay then skips their bookkeeping on every statement and result.
+ */
 export function sessionControls(options: SessionControlsOptions): SessionControlsFactory {
   const shared = { ...options, budgets: options.budgets ?? new RowBudgets() };
   const prune = setInterval(() => shared.budgets.prune(), 60_000);
   prune.unref();
-  return (context) => new SessionControls(shared, context);
+  return (context) =>
+    needsControls(shared, context.decision.policy)
+      ? new SessionControls(shared, context)
+      : undefined;
+}
+
+function needsControls(options: SessionControlsOptions, policy: AccessPolicy): boolean {
+  const { spec } = policy;
+  return (
+    (options.recording !== undefined && spec.recording.enabled) ||
+    (spec.approval?.rules.length ?? 0) > 0 ||
+    spec.limits.rowsPerMinute !== undefined
+  );
 }
 
 /**
