@@ -120,6 +120,7 @@ export class SessionRelay {
     up?: Counter.Internal;
     down?: Counter.Internal;
     statements?: GateMetrics['statementsTotal'];
+    allowed?: Counter.Internal;
   };
 
   /** A Query or Parse whose masking analysis is done, to be handled next. */
@@ -827,9 +828,17 @@ export class SessionRelay {
   private refusal(verdict: Verdict): GateError | undefined {
     const decision =
       verdict.action === 'allow' ? 'allowed' : verdict.action === 'refuse' ? 'refused' : 'held';
-    const rule = verdict.action === 'allow' ? '' : verdict.rule;
-    this.counted.statements?.labels(this.options.dataSource, decision, rule).inc();
-    if (verdict.action === 'allow') return undefined;
+    if (verdict.action === 'allow') {
+      // Nearly every statement: its series is bound once per session.
+      this.counted.allowed ??= this.counted.statements?.labels(
+        this.options.dataSource,
+        decision,
+        '',
+      );
+      this.counted.allowed?.inc();
+      return undefined;
+    }
+    this.counted.statements?.labels(this.options.dataSource, decision, verdict.rule).inc();
     if (verdict.action === 'refuse') {
       this.options.logger.info({ rule: verdict.rule }, 'statement refused');
       return statementRefused(this.policyName, verdict);
