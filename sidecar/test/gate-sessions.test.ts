@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 
 jest.setTimeout(30_000);
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import pg from 'pg';
 import { readErrorFields } from '../src/wire/backend-decoders.js';
 import { BackendCode, FrontendCode, StartupCode } from '../src/wire/message-codes.js';
@@ -13,6 +13,7 @@ import {
   type Upstream,
 } from './support/gate-fixture.js';
 import { RawClient } from './support/raw-client.js';
+import { replyBytes, waitFor } from './support/waits.js';
 
 let upstream: Upstream;
 let gate: RunningGate;
@@ -241,38 +242,3 @@ describe('refusals at startup', () => {
     expect(await firstAnswer(StartupCode.gssEncRequest)).toEqual(plain);
   });
 });
-
-/** The bytes a socket receives, handed out n at a time in order. */
-function replyBytes(socket: Socket): { next(n: number): Promise<Buffer> } {
-  let received = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    received = Buffer.concat([received, chunk]);
-    wake?.();
-  });
-  return {
-    async next(n) {
-      const deadline = Date.now() + 10_000;
-      while (received.length < n) {
-        if (Date.now() > deadline) throw new Error(`${n} bytes did not arrive`);
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
-      const out = received.subarray(0, n);
-      received = received.subarray(n);
-      return out;
-    },
-  };
-}
-
-/** Polls check every 100 ms until it holds; fails the test when it still does not after timeoutMs. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`condition still false after ${timeoutMs} ms`);
-}
