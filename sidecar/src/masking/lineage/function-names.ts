@@ -1,4 +1,4 @@
-import { listOf, names, nodeOf, stringOf } from './parse-tree.js';
+import { listOf, names, nodeOf, oncePerTree, stringOf } from './parse-tree.js';
 
 /** A function as a statement calls it: the schema is undefined when unqualified. */
 export interface FunctionName {
@@ -18,19 +18,11 @@ export const SYSTEM_SCHEMAS: ReadonlySet<string> = new Set(['pg_catalog', 'infor
  * Every function a statement may call by name outside the system schemas (FuncCall nodes,
  * and fields that may be attribute-notation calls): what the catalog must know first.
  */
-export function functionNames(stmt: unknown): readonly FunctionName[] {
-  // Parse trees are shared and never changed (see relationNames): one walk per tree.
-  const tree = typeof stmt === 'object' && stmt !== null ? stmt : undefined;
-  const known = tree && namesByTree.get(tree);
-  if (known !== undefined) return known;
+export const functionNames: (stmt: unknown) => readonly FunctionName[] = oncePerTree((stmt) => {
   const seen = new Map<string, FunctionName>();
   walk(stmt, seen);
-  const found = Object.freeze([...seen.values()].map((n) => Object.freeze(n)));
-  if (tree) namesByTree.set(tree, found);
-  return found;
-}
-
-const namesByTree = new WeakMap<object, readonly FunctionName[]>();
+  return Object.freeze([...seen.values()].map((n) => Object.freeze(n)));
+});
 
 /** The schema and name a FuncCall's funcname list denotes (`db.schema.name` drops the db). */
 export function calledName(funcname: unknown): { schema: string | undefined; name: string } {

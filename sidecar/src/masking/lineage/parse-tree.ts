@@ -44,3 +44,18 @@ export function names(value: unknown): string[] {
   }
   return out;
 }
+
+/**
+ * A function of a parse tree, worked out once per tree: the parse cache shares its trees with
+ * every session and nothing changes them, so a tree seen before has its answer at hand.
+ */
+export function oncePerTree<T>(compute: (stmt: unknown) => T): (stmt: unknown) => T {
+  const answers = new WeakMap<object, T>();
+  return (stmt) => {
+    const tree = typeof stmt === 'object' && stmt !== null ? stmt : undefined;
+    if (tree !== undefined && answers.has(tree)) return answers.get(tree) as T;
+    const answer = compute(stmt);
+    if (tree !== undefined) answers.set(tree, answer);
+    return answer;
+  };
+}

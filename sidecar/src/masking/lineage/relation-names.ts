@@ -1,4 +1,4 @@
-import { nodeOf, stringOf } from './parse-tree.js';
+import { nodeOf, oncePerTree, stringOf } from './parse-tree.js';
 
 /** A relation as a statement names it: the schema is undefined when unqualified. */
 export interface RelationName {
@@ -11,20 +11,11 @@ export interface RelationName {
  * COPY): what the catalog must know before lineage analysis, and what a statement "touches".
  * CTE names are included too; the catalog simply will not know them.
  */
-export function relationNames(stmt: unknown): readonly RelationName[] {
-  // Parse trees are shared by every session (the parse cache) and never changed: a tree seen
-  // before has its answer at hand.
-  const tree = typeof stmt === 'object' && stmt !== null ? stmt : undefined;
-  const known = tree && namesByTree.get(tree);
-  if (known !== undefined) return known;
+export const relationNames: (stmt: unknown) => readonly RelationName[] = oncePerTree((stmt) => {
   const seen = new Map<string, RelationName>();
   walk(stmt, seen);
-  const names = Object.freeze([...seen.values()].map((n) => Object.freeze(n)));
-  if (tree) namesByTree.set(tree, names);
-  return names;
-}
-
-const namesByTree = new WeakMap<object, readonly RelationName[]>();
+  return Object.freeze([...seen.values()].map((n) => Object.freeze(n)));
+});
 
 function walk(value: unknown, seen: Map<string, RelationName>): void {
   if (Array.isArray(value)) {
