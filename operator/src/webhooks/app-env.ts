@@ -5,10 +5,15 @@ import type { JsonPatchOp } from './json-patch.js';
 /** The env vars that point an app at the gate; never a password. */
 export const APP_ENV_NAMES = ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_URL'] as const;
 
-/** The env an app container gets for the DataSource the plain PG* variables point at. */
-export function appEnvVars(database: string, port: number): V1EnvVar[] {
+/**
+ * The env an app container gets for the DataSource the plain PG* variables point at. With
+ * tls (the pod names a client TLS Secret) the URL asks for TLS; else it says the hop is in the
+ * clear, as the gate answers.
+ */
+export function appEnvVars(database: string, port: number, tls = false): V1EnvVar[] {
   // Never a password: the gate decides who the caller is, the app holds no credential.
-  const url = `postgresql://127.0.0.1:${port}/${encodeURIComponent(database)}?sslmode=disable`;
+  const sslmode = tls ? 'require' : 'disable';
+  const url = `postgresql://127.0.0.1:${port}/${encodeURIComponent(database)}?sslmode=${sslmode}`;
   return [
     { name: 'PGHOST', value: '127.0.0.1' },
     { name: 'PGPORT', value: String(port) },

@@ -254,6 +254,10 @@ describe('buildPodPatch: injecting', () => {
     });
     expect(after.spec!.containers[0]!.volumeMounts).toBeUndefined();
     expect(record.volumes).toEqual(['portcullis-token', 'portcullis-tmp', CLIENT_TLS_VOLUME]);
+    // The app is told to ask for TLS.
+    expect(envOf(after.spec!.containers[0]).DATABASE_URL).toBe(
+      'postgresql://127.0.0.1:5432/orders?sslmode=require',
+    );
   });
 
   it('offers no TLS to the app without the annotation', () => {
@@ -401,6 +405,15 @@ describe('buildPodPatch: idempotence', () => {
     const tlsPod = pod({}, { annotations: { [CLIENT_TLS_ANNOTATION]: 'orders-gate-tls' } });
     const { after } = injected({ name: 'first', pod: tlsPod });
     expect(run({ name: 'again', pod: after })).toEqual({ patch: [], skipped: 'already injected' });
+
+    // A container added after the first pass is told to ask for TLS too.
+    after.spec!.containers.push({ name: 'late', image: 'late:1' });
+    const second = run({ name: 'reinvoked', pod: after });
+    if (!('record' in second)) throw new Error(`expected a patch: ${JSON.stringify(second)}`);
+    const late = applyJsonPatch(after, second.patch).spec!.containers.find(
+      (c) => c.name === 'late',
+    );
+    expect(envOf(late).DATABASE_URL).toBe('postgresql://127.0.0.1:5432/orders?sslmode=require');
   });
 
   it.each<[string, Record<string, string>, (stored: V1Pod) => void]>([

@@ -137,7 +137,8 @@ export function buildPodPatch(input: PodPatchInput): PodPatchResult {
   const primary = primaryDataSource(dataSources.list, assigned.ports);
   const patch: JsonPatchOp[] = [];
   const targets = envTargets(spec, config.nativeSidecars);
-  const env = addAppEnv(patch, targets, appEnvVars(primary.database, primary.port));
+  const vars = appEnvVars(primary.database, primary.port, tls.secret !== undefined);
+  const env = addAppEnv(patch, targets, vars);
 
   const identity = podIdentity(pod, namespace);
   const gate = gateContainer(config, settings.settings, identity, tls.secret);

@@ -1,4 +1,5 @@
 import { addAppEnv, appEnvVars, envTargets, missingAppEnv } from './app-env.js';
+import { clientTlsSecretFor } from './client-tls-secret.js';
 import { INJECTED_ANNOTATION } from './injection-names.js';
 import { escapePointerToken, type JsonPatchOp } from './json-patch.js';
 import type { InjectionRecord, PodPatchInput, PodPatchResult } from './pod-patch.js';
@@ -35,7 +36,10 @@ export function reinvocationPatch(input: PodPatchInput): PodPatchResult {
   }
 
   const patch: JsonPatchOp[] = [];
-  const added = addAppEnv(patch, targets, appEnvVars(primary.spec.database, port));
+  // The annotation was checked by the first pass, which mounted what it names.
+  const tls = clientTlsSecretFor(pod.metadata?.annotations);
+  const secure = 'secret' in tls && tls.secret !== undefined;
+  const added = addAppEnv(patch, targets, appEnvVars(primary.spec.database, port, secure));
   const updated: InjectionRecord = { ...record, env: { ...record.env, ...added } };
   patch.push({
     op: 'replace',
