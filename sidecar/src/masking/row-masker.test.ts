@@ -60,6 +60,10 @@ describe('ResultMasker.maskDataRow', () => {
       const expected = dataRow(viaCells.maskRow(cells.map((c) => (c ? Buffer.from(c) : c))));
       expect(viaBody.maskDataRow(body(cells), arena)).toEqual(expected);
       expect(viaBody.takeCounts()).toEqual(viaCells.takeCounts());
+      // The same body read in place inside the chunk it came in, between other messages.
+      const chunk = Buffer.concat([Buffer.from('prefix'), body(cells), Buffer.from('next')]);
+      const inChunk = masker(width, actions).maskDataRow(chunk, arena, 6, chunk.length - 4);
+      expect(inChunk).toEqual(expected);
     }
   });
 

@@ -18,10 +18,11 @@ export interface RowMasker {
   /** False when nothing in this result needs masking: rows pass without being decoded. */
   readonly active: boolean;
   /**
-   * maskRow over a whole DataRow message body, answering the message to send, written into
-   * the arena. Optional: without it the caller decodes the row and builds the message.
+   * maskRow over a whole DataRow message body, src[bodyStart, bodyEnd) (all of src by
+   * default), answering the message to send, written into the arena. Optional: without it the
+   * caller decodes the row and builds the message.
    */
-  maskDataRow?(body: Buffer, arena: MessageArena): Buffer;
+  maskDataRow?(src: Buffer, arena: MessageArena, bodyStart?: number, bodyEnd?: number): Buffer;
 }
 
 /** How many values one rule masked. */
@@ -106,15 +107,15 @@ export class ResultMasker implements RowMasker {
    * as they came, with their length words, and masked ones written in their place. The same
    * masks and counts as maskRow; no cell is decoded but those masked.
    */
-  maskDataRow(body: Buffer, arena: MessageArena): Buffer {
+  maskDataRow(src: Buffer, arena: MessageArena, bodyStart = 0, bodyEnd = src.length): Buffer {
     const { starts, lengths, actions, results, layouts } = this;
-    const count = readDataRowCells(body, starts, lengths);
+    const count = readDataRowCells(src, bodyStart, bodyEnd, starts, lengths);
     if (count !== this.width) {
       throw new RowShapeError(`a row of ${count} cells for ${this.width} columns`);
     }
     const last = count - 1;
-    const end = count === 0 ? 2 : starts[last]! + Math.max(0, lengths[last]!);
-    let size = end;
+    const end = count === 0 ? bodyStart + 2 : starts[last]! + Math.max(0, lengths[last]!);
+    let size = end - bodyStart;
     for (let k = 0; k < actions.length; k++) {
       const action = actions[k]!;
       const start = starts[action.index]!;
@@ -123,12 +124,12 @@ export class ResultMasker implements RowMasker {
       if (length < 0) continue;
       const inline = action.mask.inline;
       if (inline !== undefined) {
-        const layout = inline.layout(body, start, start + length);
+        const layout = inline.layout(src, start, start + length);
         layouts[k] = layout;
         results[k] = INLINE;
         size += inline.size(layout, start, start + length) - length;
       } else {
-        const masked = action.mask(body.subarray(start, start + length));
+        const masked = action.mask(src.subarray(start, start + length));
         results[k] = masked;
         size += (masked === null ? 0 : masked.length) - length;
       }
@@ -139,7 +140,7 @@ export class ResultMasker implements RowMasker {
     out[0] = DATA_ROW;
     writeInt32(out, 1, 4 + size);
     let at = 5;
-    let from = 0;
+    let from = bodyStart;
     for (let k = 0; k < actions.length; k++) {
       const masked = results[k];
       if (masked === undefined) continue;
@@ -147,12 +148,12 @@ export class ResultMasker implements RowMasker {
       const start = starts[action.index]!;
       const cellEnd = start + lengths[action.index]!;
       // Everything up to this cell's length word, as it came.
-      at = copyBytes(body, from, start - 4, out, at);
+      at = copyBytes(src, from, start - 4, out, at);
       if (masked === INLINE) {
         const inline = action.mask.inline!;
         const layout = layouts[k]!;
         writeInt32(out, at, inline.size(layout, start, cellEnd));
-        at = inline.write(body, start, cellEnd, layout, out, at + 4);
+        at = inline.write(src, start, cellEnd, layout, out, at + 4);
       } else if (masked === null) {
         writeInt32(out, at, -1);
         at += 4;
@@ -163,7 +164,7 @@ export class ResultMasker implements RowMasker {
       from = cellEnd;
       results[k] = undefined;
     }
-    copyBytes(body, from, end, out, at);
+    copyBytes(src, from, end, out, at);
     return out;
   }
 

@@ -26,7 +26,7 @@ import {
 } from '../wire/backend-decoders.js';
 import { dataRow, errorResponse, parameterStatus } from '../wire/backend-messages.js';
 import { MessageArena } from '../wire/message-arena.js';
-import type { Frame, FrameReader } from '../wire/frame-reader.js';
+import { ChunkFrame, type Frame, type FrameReader } from '../wire/frame-reader.js';
 import { readParse, readQuery } from '../wire/frontend-messages.js';
 import { MessageReader } from '../wire/message-reader.js';
 import { MessageWriter } from '../wire/message-writer.js';
@@ -444,7 +444,14 @@ export class SessionRelay {
       case BackendCode.dataRow: {
         const masker = tracking ? this.tracker.maskerForRow() : undefined;
         if (masker?.active) {
-          if (masker.maskDataRow) return out.add(masker.maskDataRow(frame.body, this.arena));
+          if (masker.maskDataRow) {
+            // Read in place: the row's body is not made a view of its own.
+            if (frame instanceof ChunkFrame) {
+              const { chunk, bodyStart, end } = frame;
+              return out.add(masker.maskDataRow(chunk, this.arena, bodyStart, end));
+            }
+            return out.add(masker.maskDataRow(frame.body, this.arena));
+          }
           return out.add(dataRow(masker.maskRow(readDataRow(frame.body))));
         }
         break;

@@ -119,25 +119,31 @@ export function readDataRow(body: Buffer): (Buffer | null)[] {
 }
 
 /**
- * readDataRow without views: where each cell starts in body and its length (-1 for NULL), for
- * the first `starts.length` cells. Returns the row's cell count; a row with more cells than
- * room is left unread past its count (the caller refuses it). Malformed rows fail as in
- * readDataRow.
+ * readDataRow without views, over a body that is src[from, to): where each cell starts in src
+ * and its length (-1 for NULL), for the first `starts.length` cells. Returns the row's cell
+ * count; a row with more cells than room is left unread past its count (the caller refuses
+ * it). Malformed rows fail as in readDataRow.
  */
-export function readDataRowCells(body: Buffer, starts: Int32Array, lengths: Int32Array): number {
-  if (body.length < 2) throw protocolViolation(SHORT);
-  const count = body.readInt16BE(0);
+export function readDataRowCells(
+  src: Buffer,
+  from: number,
+  to: number,
+  starts: Int32Array,
+  lengths: Int32Array,
+): number {
+  if (to - from < 2) throw protocolViolation(SHORT);
+  const count = src.readInt16BE(from);
   if (count > starts.length) return count;
-  let at = 2;
+  let at = from + 2;
   for (let i = 0; i < count; i++) {
-    if (at + 4 > body.length) throw protocolViolation(SHORT);
-    const length = body.readInt32BE(at);
+    if (at + 4 > to) throw protocolViolation(SHORT);
+    const length = src.readInt32BE(at);
     at += 4;
     starts[i] = at;
     lengths[i] = length;
     if (length === -1) continue;
     if (length < 0) throw protocolViolation(`negative length ${length} in message`);
-    if (at + length > body.length) throw protocolViolation(SHORT);
+    if (at + length > to) throw protocolViolation(SHORT);
     at += length;
   }
   return count;

@@ -3,11 +3,37 @@ import { protocolViolation } from './protocol-violation.js';
 /** One whole message as it came off the wire. */
 export interface Frame {
   /** Type byte; undefined for the untyped packets of the startup phase. */
-  code: number | undefined;
+  readonly code: number | undefined;
   /** The body after the length word. */
-  body: Buffer;
+  readonly body: Buffer;
   /** The whole message, header included, for relaying it unchanged. */
-  bytes: Buffer;
+  readonly bytes: Buffer;
+}
+
+/**
+ * A message inside a received chunk: `chunk[start, end)` is the whole message, its body from
+ * bodyStart. The views body and bytes are made when first asked for, so that a message read
+ * by offsets (a masked row) or relayed whole costs one view or none instead of two.
+ */
+export class ChunkFrame implements Frame {
+  private bodyView: Buffer | undefined;
+  private bytesView: Buffer | undefined;
+
+  constructor(
+    readonly code: number | undefined,
+    readonly chunk: Buffer,
+    readonly start: number,
+    readonly bodyStart: number,
+    readonly end: number,
+  ) {}
+
+  get body(): Buffer {
+    return (this.bodyView ??= this.chunk.subarray(this.bodyStart, this.end));
+  }
+
+  get bytes(): Buffer {
+    return (this.bytesView ??= this.chunk.subarray(this.start, this.end));
+  }
 }
 
 /** Limits of a FrameReader. */
@@ -55,7 +81,7 @@ export class FrameReader {
   }
 
   /** The next whole message, or undefined until more bytes arrive. Throws GateError 08P01. */
-  next(): Frame | undefined {
+  next(): ChunkFrame | undefined {
     const headerSize = this.startup ? 4 : 5;
     if (this.available < headerSize) return undefined;
 
@@ -68,9 +94,9 @@ export class FrameReader {
     const total = length + headerSize - 4;
     if (this.available < total) return undefined;
     const first = this.gather(total);
-    const bytes = first.subarray(this.offset, this.offset + total);
+    const start = this.offset;
     this.consume(total);
-    return { code, body: bytes.subarray(headerSize), bytes };
+    return new ChunkFrame(code, first, start, start + headerSize, start + total);
   }
 
   private check(length: number): void {
