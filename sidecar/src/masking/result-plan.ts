@@ -152,6 +152,41 @@ export function checkStatement(
   return undefined;
 }
 
+/**
+ * Refuses a statement that writes data of a classification the policy masks into a column
+ * not classified so, whatever masking.derived says: read back later, by any statement of any
+ * session, the copy would not be masked. Writing it back where it came from (a column of the
+ * same classification) is fine.
+ */
+export function checkWrites(
+  settings: MaskingSettings,
+  lineage: StatementLineage,
+): Refusal | undefined {
+  const { writes } = lineage;
+  if (writes === undefined || settings.classification.empty) return undefined;
+  const touched = settings.classification.kindsOfRelations(lineage.relations);
+  for (const { target, value } of writes) {
+    const kinds = settings.classification.kindsOf(
+      value.sources,
+      value.kind === 'unknown' ? new Set(touched) : undefined,
+    );
+    if (kinds.size === 0) continue;
+    const held = settings.classification.kindsOf(target);
+    const escaping = new Set([...kinds].filter((kind) => !held.has(kind)));
+    const rule = ruleForKinds(settings.rules, escaping);
+    if (rule === undefined) continue;
+    const into = target.map((source) => source.replace(/^\?\./, '')).join(' or ');
+    const what = [...escaping].sort().join(', ');
+    return refusal(
+      settings,
+      rule,
+      `the statement writes data classified as ${what} into ${into}, which is not classified so: ` +
+        'read back, it would not be masked',
+    );
+  }
+  return undefined;
+}
+
 function detectorRules(
   settings: MaskingSettings,
   sources: readonly string[],

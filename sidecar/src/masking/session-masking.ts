@@ -13,6 +13,7 @@ import {
 import type { FunctionShape, RelationLookup, StatementLineage } from './lineage/lineage-types.js';
 import {
   checkStatement,
+  checkWrites,
   planRows,
   type MaskingPlan,
   type MaskingSettings,
@@ -330,8 +331,10 @@ export class SessionMasking {
   }
 
   private firstRefusal(statements: readonly MaskedStatement[]): Refusal | undefined {
+    const { settings } = this.options;
     for (const { lineage } of statements) {
-      const refusal = checkStatement(this.options.settings, lineage.defines?.lineage ?? lineage);
+      const analysed = lineage.defines?.lineage ?? lineage;
+      const refusal = checkWrites(settings, analysed) ?? checkStatement(settings, analysed);
       if (refusal !== undefined) return refusal;
     }
     return undefined;

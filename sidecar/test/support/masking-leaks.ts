@@ -124,11 +124,20 @@ export const MASKING_LEAKS: readonly { name: string; query: SuiteQuery | string 
       'UPDATE orders SET status = (SELECT card_number FROM customers WHERE id = 1) ' +
       'WHERE id = 1 RETURNING status',
   },
-  // NOTE: data written into an unclassified column leaks under every masking policy: in one
-  // session, `INSERT INTO orders (customer_id, amount, status) SELECT id, 1, email FROM
-  // customers` and then `SELECT status FROM orders WHERE amount = 1` return every email in
-  // clear (lineage follows a statement, not the table a value was stored in). Left out until
-  // the gate refuses writes whose values derive from classified columns.
+  // Lineage follows a statement, not the table a value was stored in: a classified value
+  // copied into an unclassified column would read back in clear, so such writes are refused.
+  {
+    name: 'copied into an unclassified column, then read back',
+    query:
+      'INSERT INTO orders (customer_id, amount, status) SELECT id, 1, email FROM customers; ' +
+      'SELECT status FROM orders WHERE amount = 1',
+  },
+  {
+    name: 'copied by a data-modifying WITH',
+    query:
+      'WITH w AS (INSERT INTO orders (customer_id, amount, status) ' +
+      'SELECT id, 2, card_number FROM customers RETURNING status) SELECT 1',
+  },
   // Errors quote values; a masking session scrubs the fields of every ErrorResponse.
   {
     name: 'a unique violation quoting the key',

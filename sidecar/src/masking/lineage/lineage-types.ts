@@ -45,6 +45,19 @@ export interface StatementLineage {
    * of a prepared statement, CALL): every column is of unknown lineage.
    */
   opaque: boolean;
+  /**
+   * INSERT, UPDATE and MERGE: each value written, the column it goes into and where it comes
+   * from. Data copied from a classified column into an unclassified one would read back
+   * unmasked.
+   */
+  writes?: readonly WriteFlow[];
+}
+
+/** One value a statement writes: the column it goes into, and what it is computed from. */
+export interface WriteFlow {
+  /** The target column as a source (`schema.table.column`), or the table's whole row. */
+  target: Source[];
+  value: ColumnLineage;
 }
 
 /** The column name list of one relation, in attnum order, as the catalog holds it. */

@@ -1,5 +1,11 @@
 import { attributeLineage, CallStack } from './function-lineage.js';
-import type { ColumnLineage, OutputItem, RelationLookup, Source } from './lineage-types.js';
+import type {
+  ColumnLineage,
+  OutputItem,
+  RelationLookup,
+  Source,
+  WriteFlow,
+} from './lineage-types.js';
 import { entryColumn, union, type RangeEntry } from './range-entry.js';
 
 /**
@@ -18,16 +24,21 @@ export class Scope {
     readonly lookup: RelationLookup | undefined,
     /** The user functions whose bodies are being analysed on the way here. */
     readonly calls: CallStack = new CallStack(),
+    /**
+     * The values every INSERT, UPDATE and MERGE of the statement writes, wherever it sits (the
+     * statement itself, a WITH, a SQL function's body): one list for the whole analysis.
+     */
+    readonly writes: WriteFlow[] = [],
   ) {}
 
   /** A child level for a subquery. */
   child(): Scope {
-    return new Scope(this, this.lookup, this.calls);
+    return new Scope(this, this.lookup, this.calls, this.writes);
   }
 
-  /** A scope of its own (a view's definition) that shares the lookup and the calls. */
+  /** A scope of its own (a view's definition) that shares the lookup, calls and writes. */
   detached(): Scope {
-    return new Scope(undefined, this.lookup, this.calls);
+    return new Scope(undefined, this.lookup, this.calls, this.writes);
   }
 
   /** Makes a CTE's output visible by name at this level and below. */

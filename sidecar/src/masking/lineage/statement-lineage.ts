@@ -41,13 +41,14 @@ export function statementLineage(
   named?: NamedLineages,
 ): AnalysedStatement {
   const relations = readRelations(stmt, lookup);
-  const result = (output: OutputItem[] | undefined, opaque = false): AnalysedStatement => ({
-    output,
-    relations,
-    opaque,
-  });
   const node = nodeOf(stmt);
   const scope = new Scope(undefined, lookup);
+  // Called once the analysis is done: it has collected the writes by then.
+  const result = (output: OutputItem[] | undefined, opaque = false): AnalysedStatement => {
+    const analysed: AnalysedStatement = { output, relations, opaque };
+    if (scope.writes.length > 0) analysed.writes = scope.writes;
+    return analysed;
+  };
 
   switch (node?.type) {
     case 'SelectStmt':
@@ -64,8 +65,14 @@ export function statementLineage(
     case 'CopyStmt':
       return result(copyOutput(node.fields, scope, lookup, named));
     case 'ExplainStmt':
+      // EXPLAIN ANALYZE runs the statement: what it writes is written.
+      if (explainRuns(node.fields)) {
+        scope.writes.push(...(statementLineage(node.fields.query, lookup, named).writes ?? []));
+      }
+      // Plans: no table data reaches the result.
+      return result([SHOW_COLUMN]);
     case 'VariableShowStmt':
-      // Plans and settings: no table data reaches the result.
+      // Settings: no table data reaches the result.
       return result([SHOW_COLUMN]);
     case 'DeclareCursorStmt':
       return definition('cursor', node.fields.portalname, node.fields.query, result, lookup, named);
@@ -112,7 +119,12 @@ function copyOutput(
   named: NamedLineages | undefined,
 ): OutputItem[] | undefined {
   if (fields.is_from === true || fields.filename !== undefined) return undefined;
-  if (fields.query !== undefined) return statementLineage(fields.query, lookup, named).output;
+  if (fields.query !== undefined) {
+    // COPY (INSERT ... RETURNING) TO STDOUT writes too.
+    const inner = statementLineage(fields.query, lookup, named);
+    scope.writes.push(...(inner.writes ?? []));
+    return inner.output;
+  }
 
   const relation = fieldsOf(fields.relation, 'RangeVar');
   if (relation === undefined) return undefined;
@@ -164,4 +176,17 @@ function readRelations(stmt: unknown, lookup: RelationLookup | undefined): strin
   // Too much to follow: what was left unread may read anything.
   if (pending.length > 0) out.add(ANY_RELATION);
   return [...out];
+}
+
+// EXPLAIN with ANALYZE, unless it says ANALYZE false (or off, or 0): anything else runs it.
+function explainRuns(fields: Fields): boolean {
+  return listOf(fields.options).some((option) => {
+    const element = fieldsOf(option, 'DefElem');
+    if (element?.defname !== 'analyze') return false;
+    const value = nodeOf(element.arg);
+    if (value === undefined) return true;
+    if (value.type === 'Boolean') return value.fields.boolval === true;
+    const text = stringOf(element.arg)?.toLowerCase();
+    return text === undefined || !['false', 'off', '0', 'no'].includes(text);
+  });
 }
