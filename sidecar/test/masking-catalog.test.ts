@@ -97,6 +97,8 @@ beforeAll(async () => {
     create function twice(i int) returns int language sql as $$ select i * 2 $$;
     create function archive.twice(i int) returns int language plpgsql
       as $$ begin return i * 2; end $$;
+    create function stash_email(i int) returns int language sql
+      as $$ insert into orders (id, note) select 1000 + i, email from customers where id = i returning id $$;
     create extension citext;
     create extension dblink;
   `);
@@ -601,6 +603,7 @@ describe('SessionMasking against PostgreSQL', () => {
       'prepare copy_out as insert into orders (id, note) select id, email from customers',
       'merge into orders o using customers c on o.customer_id = c.id when matched then update set note = c.email',
       'insert into orders (id, note) select id, email_of(id) from customers',
+      'select stash_email(1)',
     ]) {
       // Unqualified, orders is public.orders or archive.orders: whose columns are not one list.
       expect(await refused(sql)).toMatch(

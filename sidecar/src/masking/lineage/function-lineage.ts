@@ -171,7 +171,8 @@ function bodyLineage(fn: FunctionShape, scope: Scope): readonly OutputItem[] | u
   const body = fn.body;
   if (body === null || body === undefined) return undefined;
   return scope.calls.body(fn, () => {
-    const inner = new Scope(undefined, scope.lookup, scope.calls.enter(fn));
+    // What the body writes is written by the statement that calls it.
+    const inner = new Scope(undefined, scope.lookup, scope.calls.enter(fn), scope.writes);
     inner.entries.push(parameterEntry(fn));
     const node = nodeOf(body);
     if (node?.type === 'ReturnStmt') return [expressionLineage(node.fields.returnval, inner)];
