@@ -21,7 +21,6 @@ const MODIFY_STATEMENTS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'Me
 export function modifyLineage(stmt: unknown, outer: Scope): OutputItem[] | undefined {
   const node = nodeOf(stmt);
   if (node === undefined || !MODIFY_STATEMENTS.has(node.type)) return undefined;
-  outer.writes.push(...writeFlows(stmt, outer));
   const fields = node.fields;
   const scope = outer.child();
   defineCtes(fields.withClause, scope);
@@ -30,6 +29,7 @@ export function modifyLineage(stmt: unknown, outer: Scope): OutputItem[] | undef
   for (const item of listOf(fields.fromClause)) addFromItem(item, scope);
   for (const item of listOf(fields.usingClause)) addFromItem(item, scope);
   if (fields.sourceRelation !== undefined) addFromItem(fields.sourceRelation, scope);
+  outer.writes.push(...writeFlows(node.type, fields, scope));
 
   const written = writtenSources(node.type, fields, scope);
   const target = withWritten(
@@ -82,21 +82,16 @@ function withWritten(entry: RangeEntry, written: Source[]): RangeEntry {
 }
 
 /**
- * Where INSERT, UPDATE and MERGE (with INSERT ... ON CONFLICT DO UPDATE) write each value
- * (modifyLineage adds them to the scope's writes):
+ * Where INSERT, UPDATE and MERGE (with INSERT ... ON CONFLICT DO UPDATE) write each value,
+ * given the scope of what the statement reads (modifyLineage adds them to the scope's writes):
  * the target column and the value's lineage. Empty for anything else. A value whose column
  * cannot be told (a spread of unknown width, an INSERT without a column list over a table the
  * catalog does not know) goes into the whole row.
  */
-function writeFlows(stmt: unknown, outer: Scope): WriteFlow[] {
-  const node = nodeOf(stmt);
-  if (node === undefined || !WRITE_STATEMENTS.has(node.type)) return [];
-  const fields = node.fields;
-  const scope = outer.child();
-  defineCtes(fields.withClause, scope);
-  for (const item of listOf(fields.fromClause)) addFromItem(item, scope);
-  if (fields.sourceRelation !== undefined) addFromItem(fields.sourceRelation, scope);
-
+function writeFlows(type: string, fields: Fields, sources: Scope): WriteFlow[] {
+  if (!WRITE_STATEMENTS.has(type)) return [];
+  // Assignments see the target table, one level in from what the statement reads.
+  const scope = sources.child();
   const target = rangeVarEntry(fieldsOf(fields.relation, 'RangeVar') ?? {}, scope);
   const into = (column: string | undefined): Source[] => {
     const lineage = column === undefined ? undefined : entryColumn(target, column);
@@ -104,7 +99,7 @@ function writeFlows(stmt: unknown, outer: Scope): WriteFlow[] {
   };
   const flows: WriteFlow[] = [];
 
-  if (node.type === 'InsertStmt') {
+  if (type === 'InsertStmt') {
     const named = listOf(fields.cols).map((c) => stringOf(fieldsOf(c, 'ResTarget')?.name));
     const columns = named.length > 0 ? named : target.columns?.map((c) => c.name);
     // The SELECT or VALUES of an INSERT cannot see the target table.
@@ -121,7 +116,7 @@ function writeFlows(stmt: unknown, outer: Scope): WriteFlow[] {
   }
 
   scope.entries.unshift(target);
-  if (node.type === 'UpdateStmt') {
+  if (type === 'UpdateStmt') {
     for (const item of listOf(fields.targetList)) flows.push(assignment(item, scope, into));
     return flows;
   }
