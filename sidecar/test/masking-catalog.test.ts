@@ -480,14 +480,18 @@ describe('SessionMasking against PostgreSQL', () => {
     };
   }
 
-  it('analyses a statement once per catalog state and answers without waiting once it can', async () => {
-    const masking = new SessionMasking({
+  /** A session whose statements come from one tree per text, as behind the gate. */
+  const sharedSession = () =>
+    new SessionMasking({
       settings: maskingSettings(policy(), dataSource, hashKey),
       catalog: new ColumnCatalog(),
       query,
       logger,
       parsed: sharedTrees(),
     });
+
+  it('analyses a statement once per catalog state and answers without waiting once it can', async () => {
+    const masking = sharedSession();
     const sql = 'select id, email from customers where id = 1';
     // Nothing read yet: the caller must wait for the catalog.
     expect(masking.prepareQueryNow(sql)).toBeUndefined();
@@ -519,13 +523,7 @@ describe('SessionMasking against PostgreSQL', () => {
   });
 
   it('analyses FETCH again each time: the cursor it names may have been declared anew', async () => {
-    const masking = new SessionMasking({
-      settings: maskingSettings(policy(), dataSource, hashKey),
-      catalog: new ColumnCatalog(),
-      query,
-      logger,
-      parsed: sharedTrees(),
-    });
+    const masking = sharedSession();
     const fetchPlan = async (): Promise<boolean> => {
       const prepared = (await masking.prepareQuery('fetch 1 from cur')).statements[0];
       const plan = masking.planResult([column('email')], prepared);
